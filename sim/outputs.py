@@ -1,0 +1,362 @@
+"""What users see: weekly series, department breakdowns, the participation distribution, a verdict.
+
+The recorder preallocates one array per output for the whole horizon (no DataFrame grown
+row by row) and fills one row per week. Every table a run produces carries the seed, the
+scenario hash and the package version, so any number can be traced back to how it was made.
+
+The verdict follows the model brief and the published figures it cites (Gartner 2013: most
+social business efforts fail to achieve intended benefits; Dachis Group 2012: 10-20% of staff
+active is common): a run *succeeds* when, at the horizon, at least ``success_active_share`` of
+employees contribute and the cumulative value exceeds the cumulative cost; it *peaks then
+collapses* when contributors at the horizon are fewer than ``collapse_ratio`` times the peak
+(and the peak reached at least 5% of employees); otherwise it *fizzles*.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import tempfile
+from dataclasses import dataclass, field
+from importlib import metadata
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from .kernels import CHAMPION, CONTRIBUTOR, LAPSED, NON_USER, READER, STAGE_NAMES
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .model import SocialBusinessModel
+
+try:
+    __version__ = metadata.version("socialsim")
+except metadata.PackageNotFoundError:  # running from a source tree
+    __version__ = "0.1.0+source"
+
+FINAL_WINDOW = 4  # weeks averaged for "at the horizon" (weekly noise)
+MIN_PEAK_FOR_COLLAPSE = 0.05
+VERDICTS = ("success", "fizzle", "peak_then_collapse")
+
+#: Weekly outputs: column name -> one-line meaning (docs/MODEL.md lists the same).
+SERIES_COLUMNS: dict[str, str] = {
+    "week": "week number (0 = before the first week)",
+    "no_access": "employees without platform access",
+    "non_users": "employees with access who do not use the platform",
+    "readers": "employees who read but do not post (lurkers)",
+    "contributors": "employees who post",
+    "champions": "contributors whose reputation passed champion_reputation",
+    "lapsed": "employees who used to post and stopped",
+    "active_contributors": "contributors + champions",
+    "active_share": "active contributors / employees",
+    "posts": "posts this week",
+    "gini": "Gini of cumulative contributions among employees with access",
+    "top1_share": "share of all contributions made by the top 1% of employees with access",
+    "next9_share": "share made by the next 9%",
+    "never_posted_share": "share of platform users (readers, contributors) who never posted",
+    "cross_silo_ties": "ties between departments (initial + grown)",
+    "weak_ties_grown": "cross-silo ties grown from open activity so far",
+    "knowledge_stock": "reusable items (open + locked), after decay",
+    "knowledge_reuse": "mean reuse intensity among employees (0-1)",
+    "productivity_gain": "mean productivity gain per employee (share of an employee-week)",
+    "mean_alignment": "mean alignment with the purpose",
+    "mean_safety": "mean psychological safety",
+    "mistakes": "public mistakes this week",
+    "customers_aware": "customers aware of the community",
+    "members": "customers in the community",
+    "advocates": "customers who recommend the company",
+    "detractors": "customers who broadcast disapproval",
+    "mean_trust": "customers' mean trust",
+    "open_problems": "customer problems waiting for an answer",
+    "answered": "customer problems solved this week",
+    "response_time": "mean weeks a problem solved this week waited (NaN if none)",
+    "ideas": "customer ideas so far",
+    "ideas_captured": "ideas captured by listening so far",
+    "innovations": "innovations from co-created ideas so far",
+    "signals_captured": "customer signals captured by listening so far",
+    "cost": "cost this week",
+    "value": "value this week",
+    "cumulative_cost": "cost so far",
+    "cumulative_value": "value so far",
+    "net_value": "cumulative value - cumulative cost",
+}
+
+
+def gini(values: np.ndarray) -> float:
+    """Gini coefficient of non-negative values (0: equal; 1: one holds all). 0 if all zero."""
+    x = np.sort(np.asarray(values, dtype=np.float64))
+    n = x.size
+    total = x.sum()
+    if n == 0 or total <= 0:
+        return 0.0
+    ranks = np.arange(1, n + 1, dtype=np.float64)
+    return float(2.0 * np.dot(ranks, x) / (n * total) - (n + 1.0) / n)
+
+
+def top_shares(values: np.ndarray) -> tuple[float, float]:
+    """Shares of the total held by the top 1% and by the next 9% (Nielsen's 90-9-1)."""
+    x = np.sort(np.asarray(values, dtype=np.float64))[::-1]
+    total = x.sum()
+    if x.size == 0 or total <= 0:
+        return 0.0, 0.0
+    top1 = max(1, math.ceil(0.01 * x.size))
+    top10 = max(top1, math.ceil(0.10 * x.size))
+    return float(x[:top1].sum() / total), float(x[top1:top10].sum() / total)
+
+
+class SeriesRecorder:
+    """Preallocated weekly outputs of one model run."""
+
+    def __init__(self, model: "SocialBusinessModel"):
+        rows = model.config.weeks + 1
+        self.columns = {name: np.full(rows, np.nan) for name in SERIES_COLUMNS}
+        d = model.org.n_departments
+        self.dept_users = np.zeros((rows, d), dtype=np.int64)
+        self.dept_active = np.zeros((rows, d), dtype=np.int64)
+        self.rows = 0
+
+    def record(self, model: "SocialBusinessModel") -> None:
+        """Write the row of the model's current week."""
+        r = model.week
+        if r >= len(self.columns["week"]):  # stepping past the horizon: grow (rare)
+            for name, arr in self.columns.items():
+                self.columns[name] = np.concatenate([arr, np.full(len(arr), np.nan)])
+            self.dept_users = np.concatenate([self.dept_users, np.zeros_like(self.dept_users)])
+            self.dept_active = np.concatenate([self.dept_active, np.zeros_like(self.dept_active)])
+        st, org, cs, tot = model.state, model.org, model.customer_state, model.totals
+        col = self.columns
+        stage = st.stage
+        counts = np.bincount(stage, minlength=5)
+        access = st.has_access
+        active = (stage == CONTRIBUTOR) | (stage == CHAMPION)
+        users = access & ((stage == READER) | active)
+        col["week"][r] = r
+        col["no_access"][r] = int((~access).sum())
+        col["non_users"][r] = int((access & (stage == NON_USER)).sum())
+        col["readers"][r] = counts[READER]
+        col["contributors"][r] = counts[CONTRIBUTOR]
+        col["champions"][r] = counts[CHAMPION]
+        col["lapsed"][r] = counts[LAPSED]
+        col["active_contributors"][r] = int(active.sum())
+        col["active_share"][r] = active.mean()
+        col["posts"][r] = int(st.posts.sum()) if r > 0 else 0
+        eligible = st.contributions[access]
+        col["gini"][r] = gini(eligible)
+        col["top1_share"][r], col["next9_share"][r] = top_shares(eligible)
+        col["never_posted_share"][r] = float((st.contributions[users] == 0).mean()) if users.any() else 0.0
+        cross = int(model.base_cross_ties.sum() + st.weak_count.sum()) // 2
+        col["cross_silo_ties"][r] = cross
+        col["weak_ties_grown"][r] = int(st.weak_count.sum()) // 2
+        col["knowledge_stock"][r] = tot.knowledge_open + float(tot.knowledge_dept.sum())
+        col["knowledge_reuse"][r] = float(st.reuse.mean())
+        col["productivity_gain"][r] = float(st.productivity.mean())
+        col["mean_alignment"][r] = float(st.alignment.mean())
+        col["mean_safety"][r] = float(st.safety.mean())
+        col["mistakes"][r] = int(st.mistake.sum()) if r > 0 else 0
+        col["customers_aware"][r] = int(cs.aware.sum())
+        col["members"][r] = int(cs.member.sum())
+        col["advocates"][r] = int((cs.sentiment == 1).sum())
+        col["detractors"][r] = int((cs.sentiment == -1).sum())
+        col["mean_trust"][r] = float(cs.trust.mean()) if cs.trust.size else np.nan
+        col["open_problems"][r] = int((cs.problem_age >= 0).sum())
+        solved = cs.answered_age[cs.answered_age >= 0]
+        col["answered"][r] = solved.size
+        col["response_time"][r] = float(solved.mean()) if solved.size else np.nan
+        col["ideas"][r] = tot.ideas
+        col["ideas_captured"][r] = tot.ideas_captured
+        col["innovations"][r] = tot.innovations
+        col["signals_captured"][r] = tot.signals_captured
+        col["cost"][r] = getattr(model, "week_cost", 0.0)
+        col["value"][r] = getattr(model, "week_value", 0.0)
+        col["cumulative_cost"][r] = tot.cumulative_cost
+        col["cumulative_value"][r] = tot.cumulative_value
+        col["net_value"][r] = tot.cumulative_value - tot.cumulative_cost
+        d = org.n_departments
+        self.dept_users[r] = np.bincount(org.department, weights=users, minlength=d).astype(np.int64)
+        self.dept_active[r] = np.bincount(org.department, weights=active, minlength=d).astype(np.int64)
+        self.rows = r + 1
+
+    def result(self, model: "SocialBusinessModel") -> "RunResult":
+        """Package the recorded weeks as a :class:`RunResult`."""
+        n = self.rows
+        series = pd.DataFrame({name: arr[:n] for name, arr in self.columns.items()})
+        int_cols = [c for c in series.columns if c not in FLOAT_COLUMNS]
+        series[int_cols] = series[int_cols].astype(np.int64)
+        org, st = model.org, model.state
+        d = org.n_departments
+        weeks = np.repeat(np.arange(n), d)
+        depts = np.tile(np.arange(d), n)
+        departments = pd.DataFrame({
+            "week": weeks, "department": depts,
+            "customer_facing": np.tile(np.add.reduceat(org.customer_facing, org.dept_start[:-1]) > 0, n)
+            if org.n else np.zeros(0, bool),
+            "employees": np.tile(np.diff(org.dept_start), n),
+            "users": self.dept_users[:n].ravel(), "contributors": self.dept_active[:n].ravel()})
+        departments["active_share"] = departments["contributors"] / departments["employees"]
+        roles = np.where(org.is_executive, "executive", np.where(
+            org.is_manager, "manager", np.where(org.is_informal_leader, "informal_leader", "employee")))
+        participation = pd.DataFrame({
+            "employee": np.arange(org.n), "department": org.department, "role": roles,
+            "customer_facing": org.customer_facing, "has_access": st.has_access,
+            "stage": np.asarray(STAGE_NAMES)[st.stage], "contributions": st.contributions,
+            "reputation": st.reputation, "threshold": st.threshold, "alignment": st.alignment,
+            "safety": st.safety, "productivity_gain": st.productivity})
+        meta = {"seed": model.seed, "scenario": model.config.name,
+                "scenario_hash": model.config.scenario_hash(), "version": __version__,
+                "engine": model.engine_name}
+        verdict = judge(series, model.config.success_active_share, model.config.collapse_ratio)
+        summary = summarise(series, verdict, customers=model.market.n)
+        return RunResult(series=series, departments=departments, participation=participation,
+                         verdict=verdict, summary=summary, events=list(model.events), **meta)
+
+
+FLOAT_COLUMNS = {
+    "active_share", "gini", "top1_share", "next9_share", "never_posted_share", "knowledge_stock",
+    "knowledge_reuse", "productivity_gain", "mean_alignment", "mean_safety", "mean_trust",
+    "response_time", "ideas_captured", "innovations", "signals_captured", "cost", "value",
+    "cumulative_cost", "cumulative_value", "net_value"}
+
+
+def judge(series: pd.DataFrame, success_active_share: float, collapse_ratio: float) -> str:
+    """The run's verdict: 'success', 'fizzle' or 'peak_then_collapse' (see module docstring)."""
+    share = series["active_share"].to_numpy()
+    final = float(share[-FINAL_WINDOW:].mean())
+    peak = float(share.max())
+    if peak >= MIN_PEAK_FOR_COLLAPSE and final < collapse_ratio * peak:
+        return "peak_then_collapse"
+    net = float(series["net_value"].iloc[-1])
+    if final >= success_active_share and net > 0.0:
+        return "success"
+    return "fizzle"
+
+
+#: Final outcomes of a run: name -> meaning (the compare table's rows).
+SUMMARY_COLUMNS: dict[str, str] = {
+    "active_share": "employees contributing at the horizon (mean of last 4 weeks)",
+    "peak_active_share": "highest share of employees contributing",
+    "peak_week": "week of that peak",
+    "readers_share": "employees who only read at the horizon",
+    "gini": "participation Gini at the horizon",
+    "top1_share": "contributions by the top 1%",
+    "next9_share": "contributions by the next 9%",
+    "never_posted_share": "users who never posted",
+    "cross_silo_ties": "ties between departments at the horizon",
+    "productivity_gain": "mean productivity gain at the horizon",
+    "members_share": "customers in the community at the horizon",
+    "advocates_share": "customers who are advocates",
+    "detractors_share": "customers who are detractors",
+    "mean_trust": "customers' mean trust",
+    "response_time": "mean weeks to solve a customer problem (last 13 weeks)",
+    "innovations": "innovations from co-created ideas",
+    "cumulative_cost": "total cost",
+    "cumulative_value": "total value",
+    "net_value": "total value - total cost",
+    "success": "1 if the verdict is success",
+}
+
+
+def summarise(series: pd.DataFrame, verdict: str, customers: int) -> dict[str, Any]:
+    """Final outcomes of one run (see :data:`SUMMARY_COLUMNS`)."""
+    last = series.iloc[-1]
+    share = series["active_share"]
+    employees = float(last["no_access"] + last["non_users"] + last["readers"] + last["active_contributors"]
+                      + last["lapsed"])
+    customers = max(1, customers)
+    return {
+        "active_share": float(share.iloc[-FINAL_WINDOW:].mean()),
+        "peak_active_share": float(share.max()),
+        "peak_week": int(series["week"].iloc[int(share.to_numpy().argmax())]),
+        "readers_share": float(last["readers"]) / employees if employees else 0.0,
+        "gini": float(last["gini"]),
+        "top1_share": float(last["top1_share"]),
+        "next9_share": float(last["next9_share"]),
+        "never_posted_share": float(last["never_posted_share"]),
+        "cross_silo_ties": int(last["cross_silo_ties"]),
+        "productivity_gain": float(last["productivity_gain"]),
+        "members_share": float(last["members"]) / customers,
+        "advocates_share": float(last["advocates"]) / customers,
+        "detractors_share": float(last["detractors"]) / customers,
+        "mean_trust": float(last["mean_trust"]),
+        "response_time": float(series["response_time"].iloc[-13:].mean()),
+        "innovations": float(last["innovations"]),
+        "cumulative_cost": float(last["cumulative_cost"]),
+        "cumulative_value": float(last["cumulative_value"]),
+        "net_value": float(last["net_value"]),
+        "success": int(verdict == "success"),
+        "verdict": verdict,
+    }
+
+
+@dataclass
+class RunResult:
+    """Everything one run produced.
+
+    Attributes:
+        series: one row per week (:data:`SERIES_COLUMNS`), plus seed/scenario/hash/version.
+        departments: one row per week and department: users, contributors, active share.
+        participation: one row per employee at the horizon (the participation distribution).
+        verdict: 'success', 'fizzle' or 'peak_then_collapse'.
+        summary: final outcomes (:data:`SUMMARY_COLUMNS`).
+        seed, scenario, scenario_hash, version, engine: provenance.
+        events: the waves and shocks that happened.
+    """
+
+    series: pd.DataFrame
+    departments: pd.DataFrame
+    participation: pd.DataFrame
+    verdict: str
+    summary: dict[str, Any]
+    seed: int | None
+    scenario: str
+    scenario_hash: str
+    version: str
+    engine: str
+    events: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def provenance(self) -> dict[str, Any]:
+        """Seed, scenario name and hash, package version, engine."""
+        return {"seed": self.seed, "scenario": self.scenario, "scenario_hash": self.scenario_hash,
+                "version": self.version, "engine": self.engine}
+
+    def table(self, name: str = "series") -> pd.DataFrame:
+        """One of the tables with the provenance columns added to every row."""
+        frame = getattr(self, name).copy()
+        for key, value in self.provenance.items():
+            frame[key] = value
+        return frame
+
+    def write(self, path: str | Path, table: str = "series") -> Path:
+        """Write a table to CSV or Parquet (by extension), atomically: never a half file."""
+        return write_table(self.table(table), path)
+
+
+def write_table(frame: pd.DataFrame, path: str | Path) -> Path:
+    """Write ``frame`` to ``path`` (.csv or .parquet) through a temporary file and a rename."""
+    from .errors import UserInputError
+
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix not in (".csv", ".parquet"):
+        raise UserInputError(f"unknown extension {path.suffix!r}; allowed: .csv or .parquet",
+                             source=str(path), key="--out")
+    folder = path.parent if str(path.parent) else Path(".")
+    if not folder.is_dir():
+        raise UserInputError("folder does not exist; allowed: a path in an existing, writable folder",
+                             source=str(path), key="--out")
+    if not os.access(folder, os.W_OK):
+        raise UserInputError("folder is not writable; allowed: a path in a writable folder",
+                             source=str(path), key="--out")
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
+    os.close(fd)
+    try:
+        if suffix == ".csv":
+            frame.to_csv(tmp, index=False)
+        else:
+            frame.to_parquet(tmp, index=False)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
