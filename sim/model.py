@@ -44,6 +44,18 @@ TRUST_SPREAD = 0.1  # standard deviation of customers' initial trust
 THRESHOLD_CAP = 3.0  # thresholds are clipped to [0, THRESHOLD_CAP]
 
 
+#: Outputs also exposed through Mesa's DataCollector (for mesa.batch_run users).
+DATACOLLECTOR_COLUMNS = ("active_share", "active_contributors", "readers", "lapsed", "gini",
+                         "productivity_gain", "members", "advocates", "detractors", "mean_trust",
+                         "net_value")
+
+
+def _series_reporter(name: str):
+    def report(model: "SocialBusinessModel") -> float:
+        return float(model.recorder.columns[name][model.week])
+    return report
+
+
 @dataclass
 class EmployeeState:
     """Struct of arrays: one row per employee (department-major order)."""
@@ -171,6 +183,10 @@ class SocialBusinessModel(mesa.Model):
         self._init_state()
         self.recorder = SeriesRecorder(self)
         self.recorder.record(self)
+        # Mesa's DataCollector (what mesa.batch_run reads): views on the recorder's columns.
+        self.datacollector = mesa.DataCollector(model_reporters={
+            name: _series_reporter(name) for name in DATACOLLECTOR_COLUMNS})
+        self.datacollector.collect(self)
 
     # ------------------------------------------------------------------ set-up
     def _init_state(self) -> None:
@@ -419,6 +435,7 @@ class SocialBusinessModel(mesa.Model):
         self._economics(new_innovations)
         self.week += 1
         self.recorder.record(self)
+        self.datacollector.collect(self)
         if self.week >= c.weeks:
             self.running = False
 
