@@ -151,6 +151,11 @@ class Customer(mesa.Agent):
         return bool(self.model.customer_state.problem_age[self.row] >= 0)
 
     @property
+    def answers(self) -> int:
+        """Answers given to fellow customers so far (co-creation)."""
+        return int(self.model.customer_state.answers[self.row])
+
+    @property
     def ideas(self) -> int:
         """Ideas contributed so far (co-creation)."""
         return int(self.model.customer_state.ideas[self.row])

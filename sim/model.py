@@ -40,6 +40,7 @@ EMPLOYEE_STREAMS = ("adopt", "read", "lapse", "post", "mistake", "tie", "tie_tar
 CUSTOMER_STREAMS = ("aware", "join", "problem", "answer", "idea", "peer_answer")
 
 MISTAKE_TRUST_STEP = 0.001  # trust moved per log-unit of visible mistakes, by candour (002)
+VIRAL_TRUST_STEP = 0.1  # trust moved by a viral mistake of severity 1, by candour (002, 003)
 TRUST_SPREAD = 0.1  # standard deviation of customers' initial trust
 THRESHOLD_CAP = 3.0  # thresholds are clipped to [0, THRESHOLD_CAP]
 
@@ -92,6 +93,7 @@ class CustomerState:
     sentiment: np.ndarray  # int8: -1 detractor, 0 neutral, 1 advocate
     problem_age: np.ndarray  # int32, -1 = no open problem
     ideas: np.ndarray  # int32, cumulative
+    answers: np.ndarray  # int32, cumulative answers given to fellow customers
     answered_age: np.ndarray  # int32, this week
     idea: np.ndarray  # bool, this week
     peer_answer: np.ndarray  # bool, this week
@@ -220,7 +222,7 @@ class SocialBusinessModel(mesa.Model):
             aware=np.zeros(m, dtype=bool), member=np.zeros(m, dtype=bool),
             trust=trust, baseline_trust=trust.copy(),
             sentiment=np.zeros(m, dtype=np.int8), problem_age=np.full(m, -1, dtype=np.int32),
-            ideas=np.zeros(m, dtype=np.int32), answered_age=np.full(m, -1, dtype=np.int32),
+            ideas=np.zeros(m, dtype=np.int32), answers=np.zeros(m, dtype=np.int32), answered_age=np.full(m, -1, dtype=np.int32),
             idea=np.zeros(m, dtype=bool), peer_answer=np.zeros(m, dtype=bool))
         self.totals = Totals(knowledge_dept=np.zeros(org.n_departments))
         self.customer_state.sentiment[:] = np.where(
@@ -331,7 +333,7 @@ class SocialBusinessModel(mesa.Model):
             cs.problem_age[hit & (cs.problem_age < 0)] = 0
             cs.trust[cs.aware] = np.maximum(0.0, cs.trust[cs.aware] - 0.1 * severity)
         elif kind == "viral_mistake":  # an employee's mistake goes viral (003, 002)
-            self._viral_mistakes = 100.0 * severity
+            self._viral_severity = severity
             if self.config.use_culture:
                 fear = lv["blame_culture"] * severity * lv["fear_contagion"]
                 st.safety *= 1.0 - fear
@@ -352,7 +354,7 @@ class SocialBusinessModel(mesa.Model):
         """Simulate one week."""
         c, lv, org, st, E = self.config, self.levers, self.org, self.state, self.engine
         n = org.n
-        self._viral_mistakes = 0.0
+        self._viral_severity = 0.0
         self._apply_schedule(self.week)
         u = self.rng.random((len(EMPLOYEE_STREAMS), n))
 
@@ -467,10 +469,14 @@ class SocialBusinessModel(mesa.Model):
         open_member_problems = int((cs.member & (cs.problem_age >= 0)).sum())
         capacity = n_facing_active * lv["answers_per_contributor"] + self.totals.peer_answers
         chance = min(1.0, capacity / max(1, open_member_problems)) * one_company if community_open else 0.0
-        visible = float((st.mistake & org.customer_facing).sum()) + self._viral_mistakes
+        # Customers see customer-facing staff's mistakes (and a viral one); candour earns trust,
+        # defensiveness loses it (002).
+        visible = float((st.mistake & org.customer_facing).sum())
         trust_shift = 0.0
-        if c.use_culture and visible > 0:
-            trust_shift = MISTAKE_TRUST_STEP * (2.0 * lv["mistake_candour"] - 1.0) * math.log1p(visible)
+        if c.use_culture:
+            candour = 2.0 * lv["mistake_candour"] - 1.0
+            trust_shift = candour * (MISTAKE_TRUST_STEP * math.log1p(visible)
+                                     + VIRAL_TRUST_STEP * self._viral_severity)
         params = CustomerParams(
             community_open=bool(community_open), marketing_reach=lv["marketing_reach"],
             word_of_mouth=lv["word_of_mouth"], join_rate=lv["join_rate"],
@@ -484,7 +490,7 @@ class SocialBusinessModel(mesa.Model):
         out = CustomerState(
             aware=np.empty_like(cs.aware), member=np.empty_like(cs.member),
             trust=np.empty_like(cs.trust), baseline_trust=cs.baseline_trust, sentiment=np.empty_like(cs.sentiment),
-            problem_age=np.empty_like(cs.problem_age), ideas=cs.ideas,
+            problem_age=np.empty_like(cs.problem_age), ideas=cs.ideas, answers=cs.answers,
             answered_age=cs.answered_age, idea=cs.idea, peer_answer=cs.peer_answer)
         self.engine.customer_step(
             mk.indptr, mk.indices, mk.contact_indptr, mk.contact_indices, active,
@@ -494,6 +500,7 @@ class SocialBusinessModel(mesa.Model):
             out.answered_age, out.idea, out.peer_answer)
         new_problems = int((out.problem_age == 0).sum())  # existing problems are at least a week old
         out.ideas += out.idea
+        out.answers += out.peer_answer
         self.customer_state = out
         self.totals.peer_answers = int(out.peer_answer.sum())
         ideas = int(out.idea.sum())
