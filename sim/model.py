@@ -28,7 +28,7 @@ from . import kernels, reference
 from .agents import Customer, Employee, Leader
 from .errors import ScenarioError
 from .kernels import (CHAMPION, CONTRIBUTOR, CustomerParams, LAPSED, NON_USER,
-                      ParticipationParams, READER)
+                      ParticipationParams)
 from .networks import Market, Organisation, build_market, build_organisation
 from .outputs import RunResult, SeriesRecorder
 from .scenario import Scenario, load_scenario, make_scenario
@@ -294,7 +294,7 @@ class SocialBusinessModel(mesa.Model):
 
     # ------------------------------------------------------------------ schedule
     def _apply_schedule(self, week: int) -> None:
-        c, org, st = self.config, self.org, self.state
+        c, st = self.config, self.state
         if not c.use_rollout or not c.use_barriers:
             if week == 0:
                 st.has_access[:] = True
@@ -511,7 +511,7 @@ class SocialBusinessModel(mesa.Model):
         return ideas
 
     def _economics(self, new_innovations: float) -> None:
-        c, lv, st, cs = self.config, self.levers, self.state, self.customer_state
+        lv, st, cs = self.levers, self.state, self.customer_state
         active = np.isin(st.stage, (CONTRIBUTOR, CHAMPION))
         leaders_active = int((active & self.is_formal_leader).sum())
         cost = (lv["seat_cost"] * int(st.has_access.sum()) + lv["programme_cost"]

@@ -3,13 +3,11 @@ of numba threads, in separate processes; and every result carries its provenance
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import subprocess
 import sys
 
-import numpy as np
 
 import sim
 from sim import SocialBusinessModel

@@ -1,0 +1,458 @@
+"""The ``socialsim`` command line: run, compare, presets, validate, levers, bench, dashboard.
+
+Every user mistake (a scenario file, a lever value, a preset name, an output path, a ``--set``)
+ends as one line ``error: <message>`` on stderr and exit status 2; an unexpected failure is one
+line and exit status 1. ``socialsim --debug ...`` prints the full traceback as well. Outputs are
+checked before anything long runs and are written atomically (never a half-written file).
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import sys
+import tomllib
+import traceback
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, Any, Callable, Literal, Optional, get_args, get_origin
+
+import typer
+from rich.console import Console
+from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn,
+                           TimeRemainingColumn)
+from rich.table import Table
+
+from .errors import UserInputError
+from .outputs import SUMMARY_COLUMNS, RunResult, __version__, write_table
+from .scenario import (POPULATIONS, Scenario, lever_info, load_scenario, make_scenario, preset_names,
+                       preset_summary)
+
+app = typer.Typer(
+    name="socialsim",
+    help="Agent-based simulation of how organisations adopt social business.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_show_locals=False,
+)
+
+Population = Enum("Population", {name: name for name in POPULATIONS}, type=str)
+
+
+class Engine(str, Enum):
+    numba = "numba"
+    python = "python"
+
+
+class TableName(str, Enum):
+    series = "series"
+    departments = "departments"
+    participation = "participation"
+
+
+#: Outcomes printed after a single run.
+KEY_OUTCOMES = ("active_share", "peak_active_share", "gini", "top1_share", "productivity_gain",
+                "members_share", "advocates_share", "detractors_share", "mean_trust", "response_time",
+                "net_value")
+
+_state = {"debug": False}
+
+SetOption = Annotated[list[str], typer.Option(
+    "--set", metavar="KEY=VALUE",
+    help="Override one scenario value (repeatable); VALUE is read as TOML, e.g. --set posting_friction=0.1 "
+         "--set use_culture=false.")]
+WeeksOption = Annotated[Optional[int], typer.Option(
+    "--weeks", "--steps", min=1, help="Simulated horizon in weeks (overrides the scenario).")]
+PopulationOption = Annotated[Optional[Population], typer.Option(
+    "--population", help="Named population size: " + ", ".join(
+        f"{k} ({v['employees']:,} employees)" for k, v in POPULATIONS.items()) + ".")]
+EngineOption = Annotated[Engine, typer.Option("--engine", help="numba (fast kernels) or python (reference).")]
+
+
+# ------------------------------------------------------------------ errors
+def _one_line(text: str) -> str:
+    return " ".join(str(text).split("\n")).strip()
+
+
+def _fail(message: str, code: int) -> None:
+    if _state["debug"]:
+        traceback.print_exc(file=sys.stderr)
+    typer.echo(f"error: {_one_line(message)}", err=True)
+    raise typer.Exit(code)
+
+
+def _guarded(func: Callable[..., Any]) -> Callable[..., Any]:
+    """Turn exceptions into one ``error:`` line and an exit status (2: user input, 1: unexpected)."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except (typer.Exit, typer.Abort, typer.TyperException, KeyboardInterrupt):
+            raise
+        except UserInputError as exc:
+            _fail(str(exc), 2)
+        except BrokenPipeError:  # e.g. `socialsim levers | head`: stop quietly
+            _silence_stdout()
+            raise typer.Exit(1) from None
+        except tomllib.TOMLDecodeError as exc:
+            _fail(f"invalid TOML: {exc}", 2)
+        except (FileNotFoundError, PermissionError, IsADirectoryError, NotADirectoryError) as exc:
+            where = exc.filename or ""
+            _fail(f"{where}: cannot write ({exc.strerror or exc})" if where else str(exc), 2)
+        except Exception as exc:  # noqa: BLE001 - the one place unexpected errors are reported
+            _fail(f"unexpected {type(exc).__name__}: {exc} (rerun with --debug for details)", 1)
+
+    return wrapper
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null so Python's final flush does not fail on a closed pipe."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):  # not a real file (tests)
+        pass
+
+
+def command(*args: Any, **kwargs: Any) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """``app.command`` with the error handling of :func:`_guarded`."""
+    return lambda func: app.command(*args, **kwargs)(_guarded(func))
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"socialsim {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main(
+    debug: Annotated[bool, typer.Option("--debug", help="Show full tracebacks on errors.")] = False,
+    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
+                                          help="Show the version and exit.")] = False,
+) -> None:
+    """Agent-based simulation of how organisations adopt social business."""
+    _state["debug"] = debug
+
+
+# ------------------------------------------------------------------ inputs
+def parse_value(raw: str) -> Any:
+    """A ``--set`` value: TOML if it parses (numbers, booleans, lists, inline tables), else the text."""
+    try:
+        return tomllib.loads(f"v = {raw}")["v"]
+    except tomllib.TOMLDecodeError:
+        return raw
+
+
+def parse_sets(items: list[str] | None) -> dict[str, Any]:
+    """``["key=value", ...]`` -> ``{key: value}`` (values through :func:`parse_value`)."""
+    changes: dict[str, Any] = {}
+    for item in items or []:
+        key, sep, raw = item.partition("=")
+        if not sep or not key.strip():
+            raise UserInputError(f"{item!r} is not KEY=VALUE; allowed: e.g. --set posting_friction=0.1",
+                                 source="--set")
+        changes[key.strip()] = parse_value(raw.strip())
+    return changes
+
+
+def build_scenario(spec: str, *, population: str | None = None, weeks: int | None = None,
+                   sets: list[str] | None = None) -> Scenario:
+    """Load a file or preset, then apply ``--population``, ``--set`` and ``--weeks`` (later wins)."""
+    changes = parse_sets(sets)  # syntax first: no file is read for a malformed --set
+    scenario = load_scenario(spec)
+    steps = [(f"{spec} (--population {population})", POPULATIONS[population] if population else {}),
+             (f"{spec} (--set)", changes), (f"{spec} (--weeks)", {"weeks": weeks} if weeks is not None else {})]
+    for source, values in steps:
+        if values:
+            scenario = make_scenario({**scenario.to_dict(), **values}, source=source)
+    return scenario
+
+
+def check_output_file(path: Path) -> Path:
+    """Fail now, not after the run, if ``path`` cannot be written (extension, folder, permission)."""
+    if path.suffix.lower() not in (".csv", ".parquet"):
+        raise UserInputError(f"unknown extension {path.suffix or '(none)'!r}; allowed: .csv or .parquet",
+                             source=str(path), key="--out")
+    if path.is_dir():
+        raise UserInputError("is a folder; allowed: a .csv or .parquet file path", source=str(path), key="--out")
+    _check_writable_folder(path.parent, path, "--out")
+    return path
+
+
+def check_output_dir(path: Path) -> Path:
+    """Fail now if the report folder cannot be created or written."""
+    if path.exists():
+        if not path.is_dir():
+            raise UserInputError("exists and is not a folder; allowed: a folder", source=str(path),
+                                 key="--out-dir")
+        _check_writable_folder(path, path, "--out-dir")
+    else:
+        _check_writable_folder(path.parent, path, "--out-dir")
+    return path
+
+
+def _check_writable_folder(folder: Path, path: Path, key: str) -> None:
+    folder = folder if str(folder) else Path(".")
+    if not folder.is_dir():
+        raise UserInputError(f"folder {str(folder)!r} does not exist; allowed: a path in an existing folder",
+                             source=str(path), key=key)
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise UserInputError(f"folder {str(folder)!r} is not writable; allowed: a path in a writable folder",
+                             source=str(path), key=key)
+
+
+# ------------------------------------------------------------------ display
+def _stdout() -> Console:
+    """Plain console for stdout: no markup, so names and paths with brackets print as they are."""
+    return Console(markup=False, highlight=False)
+
+
+def _progress() -> Progress:
+    """A progress bar on stderr (stdout stays clean for tables); off when stderr is not a terminal."""
+    return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                    TextColumn("elapsed"), TimeElapsedColumn(), TextColumn("left"), TimeRemainingColumn(),
+                    console=Console(stderr=True), transient=True, disable=not sys.stderr.isatty())
+
+
+def _fmt(value: Any) -> str:
+    from .report import format_number
+
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return format_number(float(value))
+    return str(value)
+
+
+def _print_run(result: RunResult) -> None:
+    console = _stdout()
+    console.print(f"verdict: {result.verdict}", style="bold")
+    console.print(f"scenario: {result.scenario}  hash: {result.scenario_hash}  seed: {result.seed}  "
+                  f"engine: {result.engine}  version: {result.version}")
+    table = Table("outcome", "value", "meaning")
+    for key in KEY_OUTCOMES:
+        value = _fmt(result.summary[key])
+        if key == "peak_active_share":
+            value += f" (week {result.summary['peak_week']})"
+        table.add_row(key, value, SUMMARY_COLUMNS[key])
+    console.print(table)
+
+
+# ------------------------------------------------------------------ commands
+@command("run")
+def run_command(
+    scenario: Annotated[str, typer.Argument(help="Scenario file (.toml) or preset name (see `socialsim presets`).")],
+    seed: Annotated[int, typer.Option(min=0, help="Random seed; the same seed gives the same result.")] = 42,
+    weeks: WeeksOption = None,
+    population: PopulationOption = None,
+    engine: EngineOption = Engine.numba,
+    out: Annotated[Optional[Path], typer.Option(
+        "--out", help="Write a table here (.csv or .parquet); without it only a summary is printed.")] = None,
+    table: Annotated[TableName, typer.Option(
+        "--table", help="Which table --out writes: weekly series, departments per week, or participants.")]
+    = TableName.series,
+    set_: SetOption = None,
+) -> None:
+    """Run one scenario once and print its verdict and key outcomes."""
+    from .runner import run
+
+    if out is not None:
+        check_output_file(out)
+    config = build_scenario(scenario, population=population and population.value, weeks=weeks, sets=set_)
+    with _progress() as progress:
+        task = progress.add_task(f"{config.name} (seed {seed})", total=config.weeks)
+        result = run(config, seed=seed, engine=engine.value,
+                     progress=lambda done, total: progress.update(task, completed=done, total=total))
+    _print_run(result)
+    if out is not None:
+        result.write(out, table.value)
+        frame_rows = len(getattr(result, table.value))
+        _stdout().print(f"wrote {out} ({table.value}, {frame_rows} rows)")
+
+
+def _labels(configs: list[Scenario]) -> list[str]:
+    """Scenario names, made unique (``name``, ``name #2``, ...)."""
+    labels: list[str] = []
+    for config in configs:
+        label, k = config.name, 2
+        while label in labels:
+            label, k = f"{config.name} #{k}", k + 1
+        labels.append(label)
+    return labels
+
+
+@command("compare")
+def compare_command(
+    scenarios: Annotated[list[str], typer.Argument(help="Scenario files or preset names.")],
+    replicates: Annotated[int, typer.Option(min=1, help="Runs per scenario.")] = 20,
+    seed: Annotated[int, typer.Option(
+        min=0, help="Root seed. Replicate k uses the same seed in every scenario (common random numbers), "
+                    "so scenarios differ by their levers, not by luck.")] = 0,
+    weeks: WeeksOption = None,
+    population: PopulationOption = None,
+    engine: EngineOption = Engine.numba,
+    out_dir: Annotated[Path, typer.Option(
+        "--out-dir", help="Folder for summary.csv, series.parquet and report.html.")] = Path("compare-report"),
+    set_: SetOption = None,
+) -> None:
+    """Run replicates of several scenarios with common random numbers and compare their outcomes.
+
+    Prints the median and empirical 95% interval (2.5% and 97.5% percentiles across replicates)
+    of every outcome, the success rate with a 95% Wilson interval, and the verdict counts; writes
+    summary.csv, series.parquet and a self-contained report.html into --out-dir.
+    """
+    from . import report
+    from .runner import replicate_seeds, run
+
+    check_output_dir(out_dir)
+    configs = [build_scenario(s, population=population and population.value, weeks=weeks, sets=set_)
+               for s in scenarios]
+    labels = _labels(configs)
+    seeds = replicate_seeds(seed, replicates)
+    results: dict[str, list[RunResult]] = {label: [] for label in labels}
+    with _progress() as progress:
+        task = progress.add_task("runs", total=len(configs) * len(seeds))
+        for i, (label, config) in enumerate(zip(labels, configs)):
+            for j, s in enumerate(seeds):
+                start = i * len(seeds) + j
+                progress.update(task, description=f"{label} #{j + 1}", completed=start)
+                results[label].append(run(config, seed=s, engine=engine.value, progress=lambda d, t, start=start:
+                                          progress.update(task, completed=start + d / t)))
+        progress.update(task, completed=len(configs) * len(seeds))
+
+    _print_comparison(results, replicates, seed)
+    # Build everything in memory first, so a failure leaves the folder as it was.
+    summary, series = report.summary_frame(results), report.series_frame(results)
+    page = report.compare_report_html(results, root_seed=seed)
+    out_dir.mkdir(exist_ok=True)
+    written = [write_table(summary, out_dir / "summary.csv"), write_table(series, out_dir / "series.parquet"),
+               report.write_text_atomic(out_dir / "report.html", page)]
+    _stdout().print("wrote " + ", ".join(str(p) for p in written))
+
+
+def _print_comparison(results: dict[str, list[RunResult]], replicates: int, seed: int) -> None:
+    from .report import display_table
+
+    shown = display_table(results)
+    table = Table("outcome", *shown.columns, title=f"{replicates} replicates per scenario, root seed {seed}")
+    for outcome, row in shown.iterrows():
+        table.add_row(str(outcome), *row.tolist())
+    console = _stdout()
+    console.print(table)
+    console.print("median [2.5%, 97.5%] across replicates; success rate with a 95% Wilson interval; "
+                  "the same seeds in every scenario (common random numbers).")
+
+
+@command("presets")
+def presets_command() -> None:
+    """List the preset scenarios shipped in scenarios/."""
+    names = preset_names()
+    console = _stdout()
+    if not names:
+        console.print("No presets found in scenarios/.")
+        return
+    table = Table("preset", "description")
+    for name in names:
+        table.add_row(name, preset_summary(name))
+    console.print(table)
+
+
+@command("validate")
+def validate_command(
+    scenarios: Annotated[list[str], typer.Argument(help="Scenario files or preset names to check.")],
+) -> None:
+    """Validate scenario files; stops with status 2 at the first invalid one."""
+    for spec in scenarios:
+        config = load_scenario(spec)
+        typer.echo(f"OK {config.name} ({config.scenario_hash()})")
+
+
+def _value_text(value: Any) -> str:
+    import json
+
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return f'"{value}"'
+    if isinstance(value, (list, tuple, dict)):
+        return json.dumps(value)
+    return str(value)
+
+
+def _range_text(name: str, ge: Any, le: Any) -> str:
+    annotation = Scenario.model_fields[name].annotation
+    if ge is not None or le is not None:
+        return f"{'' if ge is None else ge} to {'' if le is None else le}"
+    if annotation is bool:
+        return "true, false"
+    if get_origin(annotation) is Literal:
+        return ", ".join(f'"{a}"' for a in get_args(annotation))
+    if name in ("waves", "shocks"):
+        return "list of tables (see docs/MODEL.md)"
+    return ""
+
+
+def lever_rows() -> list[dict[str, str]]:
+    """Every scenario key as display strings: key, default, range, mechanism, source, meaning."""
+    defaults = Scenario().to_dict()
+    return [{"key": row["name"], "default": _value_text(defaults[row["name"]]),
+             "range": _range_text(row["name"], row["ge"], row["le"]), "mechanism": str(row["mechanism"]),
+             "source": str(row["source"]), "meaning": row["doc"]} for row in lever_info()]
+
+
+@command("levers")
+def levers_command(
+    markdown: Annotated[bool, typer.Option("--markdown", help="Print a Markdown table (for docs).")] = False,
+) -> None:
+    """Every scenario key with its default, allowed range, mechanism and source article."""
+    rows = lever_rows()
+    columns = list(rows[0])
+    if markdown:
+        cell = lambda text: str(text).replace("|", "\\|")  # noqa: E731
+        typer.echo("| " + " | ".join(columns) + " |")
+        typer.echo("|" + "---|" * len(columns))
+        for row in rows:
+            typer.echo("| " + " | ".join(cell(row[c]) for c in columns) + " |")
+        return
+    table = Table(*columns)
+    for row in rows:
+        table.add_row(*(row[c] for c in columns))
+    _stdout().print(table)
+
+
+@command("bench")
+def bench_command(
+    sizes: Annotated[str, typer.Option(help="Comma-separated population sizes, e.g. 10k,100k,1m.")] = "10k,100k,1m",
+    quick: Annotated[bool, typer.Option("--quick", help="Fewer weeks and repetitions.")] = False,
+    python_steps: Annotated[Optional[int], typer.Option(
+        "--python-steps", min=0, help="Weeks to time with the python engine (default: the benchmark's own).")]
+    = None,
+) -> None:
+    """Time the engines at several population sizes (see sim/bench.py)."""
+    import importlib
+
+    try:
+        bench = importlib.import_module(f"{__package__}.bench")
+    except ModuleNotFoundError as exc:
+        if exc.name != f"{__package__}.bench":
+            raise
+        typer.echo("error: the benchmark module sim/bench.py is not available in this install", err=True)
+        raise typer.Exit(1) from None
+    names = [s.strip() for s in sizes.split(",") if s.strip()]
+    if not names:
+        raise UserInputError(f"{sizes!r} lists no sizes; allowed: e.g. 10k,100k,1m", source="--sizes")
+    kwargs: dict[str, Any] = {"sizes": names, "quick": quick}
+    if python_steps is not None:
+        kwargs["python_steps"] = python_steps
+    bench.main(**kwargs)
+
+
+@command("dashboard")
+def dashboard_command() -> None:
+    """(Not built yet.) An interactive dashboard."""
+    typer.echo("The dashboard is not built yet (see issue: Streamlit dashboard).", err=True)
+    raise typer.Exit(1)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    app()
