@@ -23,7 +23,6 @@ from __future__ import annotations
 import math
 from typing import NamedTuple
 
-import numpy as np
 from numba import njit, prange
 
 # Participation stages (int8 codes). Active means "contributes": contributor or champion.
