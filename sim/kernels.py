@@ -198,7 +198,7 @@ def participation(stage, has_access, weeks_with_access, threshold, is_formal_lea
     with probability ``spontaneous_adoption + novelty + imitation * exposure`` (the Bass
     hazard; ``novelty`` is ``launch_novelty`` halving every ``novelty_half_life`` weeks after
     one gets access: the launch buzz). Formal
-    leaders who walk the talk lower their own bar by ``leader_participation``; lapsed users
+    leaders who walk the talk multiply their own bar by ``1 - leader_participation``; lapsed users
     face ``relapse_penalty`` more. A contributor lapses, with probability ``lapse_rate``,
     once their drive is more than ``lapse_margin`` below their bar. Contributors post
     ``contribution_rate * (1 + reputation) ** reputation_feedback`` items a week (slowed by
@@ -261,13 +261,14 @@ def participation(stage, has_access, weeks_with_access, threshold, is_formal_lea
 
 @njit(cache=True, parallel=True)
 def fear_spread(indptr, indices, weak_ties, weak_count, mistake, safety,
-                blame_culture, fear_contagion, safety_recovery, initial_safety, out_safety):
+                blame_culture, fear_contagion, safety_recovery, initial_safety, mistake_candour,
+                out_safety):
     """Blame dents the safety of the person who erred and of the colleagues who saw it (002).
 
     ``loss = blame_culture * (own mistake + fear_contagion * share of contacts who erred)``;
     safety shrinks by that share, then recovers towards ``initial_safety`` at
-    ``safety_recovery * (1 - blame_culture)``: where mistakes are admitted and not punished,
-    safety comes back.
+    ``safety_recovery * (1 - blame_culture * (1 - mistake_candour))``: where mistakes are
+    admitted quickly (candour) or not punished, safety comes back.
 
     Args:
         indptr, indices: organisation graph (CSR); weak_ties, weak_count: grown ties.
@@ -290,7 +291,7 @@ def fear_spread(indptr, indices, weak_ties, weak_count, mistake, safety,
         loss = min(1.0, blame_culture * (own + fear_contagion * seen))
         s = safety[i] * (1.0 - loss)
         if s < initial_safety:
-            s += safety_recovery * (1.0 - blame_culture) * (initial_safety - s)
+            s += safety_recovery * (1.0 - blame_culture * (1.0 - mistake_candour)) * (initial_safety - s)
         out_safety[i] = s
 
 
@@ -318,8 +319,8 @@ def grow_weak_ties(indptr, indices, department, posts, contributors, tie_chance,
                    u_tie, u_target, weak_ties, weak_count):
     """Open, visible activity creates ties across departments ("connective", 002).
 
-    Each employee who posted this week, with probability ``tie_chance``, finds a contributor
-    picked uniformly from ``contributors``; if that person is in another department, not yet
+    Each employee who posted this week, with probability ``tie_chance``, finds someone picked
+    uniformly from ``contributors`` (the model passes this week's posters); if that person is in another department, not yet
     tied and both have room, a tie forms in both directions. Serial on purpose: ties are
     appended in employee order, so the result does not depend on threads. Mutates
     ``weak_ties`` and ``weak_count`` in place (they are an append-only store).
@@ -398,7 +399,7 @@ def customer_step(indptr, indices, contact_indptr, contact_indices, employee_act
     one); a member who gives up on an unanswered problem leaves. Problems arrive at ``problem_rate``; members' problems are asked in
     public and answered by the community (``community_answer_chance``, already lowered by
     silos) or by classic support; others by support, or by the community when the company
-    listens. Solved problems build trust (public answers twice as much); problems waiting
+    listens. Solved problems build trust (public answers 1.5 times as much); problems waiting
     beyond ``patience`` erode it, and a customer gives up after four patience periods.
     Detractors among one's contacts pull trust down, advocates up at a quarter strength; public
     mistakes move the trust of aware customers by ``trust_shift``. Trust drifts back towards

@@ -277,7 +277,7 @@ class SocialBusinessModel(mesa.Model):
             spontaneous_adoption=lv["spontaneous_adoption"],
             launch_novelty=lv["launch_novelty"],
             novelty_half_life=lv["novelty_half_life"],
-            imitation=lv["imitation"],
+            imitation=lv["imitation"] if c.use_peer_influence else 0.0,
             reading_uptake=lv["reading_uptake"],
             lapse_rate=lv["lapse_rate"],
             lapse_margin=lv["lapse_margin"],
@@ -398,7 +398,7 @@ class SocialBusinessModel(mesa.Model):
             new_safety = np.empty(n)
             E.fear_spread(org.indptr, org.indices, st.weak_ties, st.weak_count, st.mistake, st.safety,
                           lv["blame_culture"], lv["fear_contagion"], lv["safety_recovery"],
-                          c.initial_safety, new_safety)
+                          c.initial_safety, lv["mistake_candour"], new_safety)
             st.safety = new_safety
 
         # Knowledge stock: open posts to everyone, the rest locked in the department (000).

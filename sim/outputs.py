@@ -35,6 +35,7 @@ try:
 except metadata.PackageNotFoundError:  # running from a source tree
     __version__ = "0.1.0+source"
 
+DEPT_STAGE_COLUMNS = ("no_access", "non_users", "readers", "contributors", "champions", "lapsed")
 FINAL_WINDOW = 4  # weeks averaged for "at the horizon" (weekly noise)
 MIN_PEAK_FOR_COLLAPSE = 0.05
 VERDICTS = ("success", "fizzle", "peak_then_collapse")
@@ -112,8 +113,8 @@ class SeriesRecorder:
         rows = model.config.weeks + 1
         self.columns = {name: np.full(rows, np.nan) for name in SERIES_COLUMNS}
         d = model.org.n_departments
-        self.dept_users = np.zeros((rows, d), dtype=np.int64)
-        self.dept_active = np.zeros((rows, d), dtype=np.int64)
+        # (week, department, access-stage): no_access, then the five stages of those with access
+        self.dept_stage = np.zeros((rows, d, len(DEPT_STAGE_COLUMNS)), dtype=np.int64)
         self.rows = 0
 
     def record(self, model: "SocialBusinessModel") -> None:
@@ -122,18 +123,18 @@ class SeriesRecorder:
         if r >= len(self.columns["week"]):  # stepping past the horizon: grow (rare)
             for name, arr in self.columns.items():
                 self.columns[name] = np.concatenate([arr, np.full(len(arr), np.nan)])
-            self.dept_users = np.concatenate([self.dept_users, np.zeros_like(self.dept_users)])
-            self.dept_active = np.concatenate([self.dept_active, np.zeros_like(self.dept_active)])
+            self.dept_stage = np.concatenate([self.dept_stage, np.zeros_like(self.dept_stage)])
         st, org, cs, tot = model.state, model.org, model.customer_state, model.totals
         col = self.columns
         stage = st.stage
-        counts = np.bincount(stage, minlength=5)
         access = st.has_access
-        active = (stage == CONTRIBUTOR) | (stage == CHAMPION)
+        # Stages count people with access; someone whose access was withdrawn is "no_access".
+        counts = np.bincount(stage[access], minlength=5)
+        active = access & ((stage == CONTRIBUTOR) | (stage == CHAMPION))
         users = access & ((stage == READER) | active)
         col["week"][r] = r
         col["no_access"][r] = int((~access).sum())
-        col["non_users"][r] = int((access & (stage == NON_USER)).sum())
+        col["non_users"][r] = counts[NON_USER]
         col["readers"][r] = counts[READER]
         col["contributors"][r] = counts[CONTRIBUTOR]
         col["champions"][r] = counts[CHAMPION]
@@ -172,9 +173,9 @@ class SeriesRecorder:
         col["cumulative_cost"][r] = tot.cumulative_cost
         col["cumulative_value"][r] = tot.cumulative_value
         col["net_value"][r] = tot.cumulative_value - tot.cumulative_cost
-        d = org.n_departments
-        self.dept_users[r] = np.bincount(org.department, weights=users, minlength=d).astype(np.int64)
-        self.dept_active[r] = np.bincount(org.department, weights=active, minlength=d).astype(np.int64)
+        d, k = org.n_departments, len(DEPT_STAGE_COLUMNS)
+        code = np.where(access, stage.astype(np.int64) + 1, 0)
+        self.dept_stage[r] = np.bincount(org.department * k + code, minlength=d * k).reshape(d, k)
         self.rows = r + 1
 
     def result(self, model: "SocialBusinessModel") -> "RunResult":
@@ -187,13 +188,15 @@ class SeriesRecorder:
         d = org.n_departments
         weeks = np.repeat(np.arange(n), d)
         depts = np.tile(np.arange(d), n)
+        facing = np.add.reduceat(org.customer_facing, org.dept_start[:-1]) > 0
         departments = pd.DataFrame({
-            "week": weeks, "department": depts,
-            "customer_facing": np.tile(np.add.reduceat(org.customer_facing, org.dept_start[:-1]) > 0, n)
-            if org.n else np.zeros(0, bool),
-            "employees": np.tile(np.diff(org.dept_start), n),
-            "users": self.dept_users[:n].ravel(), "contributors": self.dept_active[:n].ravel()})
-        departments["active_share"] = departments["contributors"] / departments["employees"]
+            "week": weeks, "department": depts, "customer_facing": np.tile(facing, n),
+            "employees": np.tile(np.diff(org.dept_start), n)})
+        stages = self.dept_stage[:n].reshape(n * d, -1)
+        for j, name in enumerate(DEPT_STAGE_COLUMNS):
+            departments[name] = stages[:, j]
+        departments["active_contributors"] = departments["contributors"] + departments["champions"]
+        departments["active_share"] = departments["active_contributors"] / departments["employees"]
         roles = np.where(org.is_executive, "executive", np.where(
             org.is_manager, "manager", np.where(org.is_informal_leader, "informal_leader", "employee")))
         participation = pd.DataFrame({

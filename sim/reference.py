@@ -130,7 +130,8 @@ def participation(stage, has_access, weeks_with_access, threshold, is_formal_lea
 
 
 def fear_spread(indptr, indices, weak_ties, weak_count, mistake, safety,
-                blame_culture, fear_contagion, safety_recovery, initial_safety, out_safety):
+                blame_culture, fear_contagion, safety_recovery, initial_safety, mistake_candour,
+                out_safety):
     """Each person's safety suffers from their own blamed mistake and from seeing colleagues blamed."""
     for person in range(len(safety)):
         contacts = _contacts(indptr, indices, weak_ties, weak_count, person)
@@ -140,7 +141,8 @@ def fear_spread(indptr, indices, weak_ties, weak_count, mistake, safety,
         loss = min(1.0, blame_culture * (own + fear_contagion * seen))
         feel = safety[person] * (1.0 - loss)
         if feel < initial_safety:
-            feel += safety_recovery * (1.0 - blame_culture) * (initial_safety - feel)
+            # admitting mistakes quickly lets safety come back even where blame is common
+            feel += safety_recovery * (1.0 - blame_culture * (1.0 - mistake_candour)) * (initial_safety - feel)
         out_safety[person] = feel
 
 

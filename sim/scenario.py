@@ -64,7 +64,8 @@ class Shock(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     week: int = Field(ge=0, description="week the shock happens")
-    kind: Literal["crisis", "viral_mistake", "leader_leaves", "compliance_clampdown"]
+    kind: Literal["crisis", "viral_mistake", "leader_leaves", "compliance_clampdown"] = Field(
+        description="crisis (003), viral_mistake (002, 003), leader_leaves (004), compliance_clampdown (001)")
     severity: float = Field(0.5, ge=0.0, le=1.0, description="0 (harmless) to 1 (worst)")
 
 
@@ -114,7 +115,7 @@ class Scenario(BaseModel):
 
     # --- 1. anyone can participate (000 tenet 1; 001 firewall) -------------------------------
     use_barriers: bool = lever(True, mechanism="1 anyone can participate", source="000, 001",
-                               doc="model access and posting friction (off: everyone can post freely)")
+                               doc="model access and posting friction (off: everyone has access from week 0, whatever the waves, and no friction)")
     posting_friction: float = lever(0.3, ge=0.0, le=1.0, mechanism="1 anyone can participate", source="001",
                                     doc="compliance review and approval steps before posting (0 none, 1 firewall)")
     access_scope: Literal["everyone", "early_adopters"] = lever(
@@ -213,7 +214,7 @@ class Scenario(BaseModel):
     initial_safety: float = lever(0.7, ge=0.0, le=1.0, mechanism="6 culture", source="002",
                                   doc="psychological safety at the start")
     mistake_candour: float = lever(0.5, ge=0.0, le=1.0, mechanism="6 culture", source="002",
-                                   doc="acting human: how quickly and openly mistakes are admitted")
+                                   doc="acting human: how quickly and openly mistakes are admitted (safety recovers, customers trust)")
 
     # --- 7. customers (000, 002, 003) ----------------------------------------------------------
     use_customers: bool = lever(True, mechanism="7 customers", source="000, 002, 003",
@@ -246,7 +247,7 @@ class Scenario(BaseModel):
                                    doc="trust below which a customer broadcasts disapproval")
     detractor_influence: float = lever(0.05, ge=0.0, le=1.0, mechanism="7 customers", source="003",
                                        doc="weekly trust lost per unit share of detractors among one's contacts")
-    peer_answer_rate: float = lever(0.02, ge=0.0, le=1.0, mechanism="9 co-creation", source="001, 003",
+    peer_answer_rate: float = lever(0.02, ge=0.0, le=1.0, mechanism="9 listening", source="001, 003",
                                     doc="weekly chance a trusting member answers a fellow customer's question")
 
     # --- 8. productivity (002) -------------------------------------------------------------------
@@ -272,12 +273,14 @@ class Scenario(BaseModel):
     # --- 10. rollout (004) -----------------------------------------------------------------------
     use_rollout: bool = lever(True, mechanism="10 rollout", source="004",
                               doc="follow the wave schedule (off: everyone has access from week 0)")
-    waves: tuple[Wave, ...] = Field((Wave(),), description="rollout waves: week and departments")
+    waves: tuple[Wave, ...] = Field((Wave(),), description="rollout waves: week and departments",
+                                    json_schema_extra={"mechanism": "10 rollout", "source": "004"})
 
     # --- 11. shocks ------------------------------------------------------------------------------
     use_shocks: bool = lever(True, mechanism="11 shocks", source="003",
                              doc="apply the scheduled shocks")
-    shocks: tuple[Shock, ...] = Field((), description="scheduled shocks: week, kind, severity")
+    shocks: tuple[Shock, ...] = Field((), description="scheduled shocks: week, kind, severity",
+                                      json_schema_extra={"mechanism": "11 shocks", "source": "001, 003, 004"})
 
     # --- economics and verdict -------------------------------------------------------------------
     employee_week_value: float = lever(1.0, ge=0.0, le=1e6, mechanism="value", source="002",
@@ -287,7 +290,7 @@ class Scenario(BaseModel):
     programme_cost: float = lever(0.0, ge=0.0, le=1e9, mechanism="value", source="004",
                                   doc="weekly fixed cost of running the programme")
     leader_time_cost: float = lever(0.05, ge=0.0, le=1e6, mechanism="value", source="004",
-                                    doc="weekly cost of a fully participating leader's time")
+                                    doc="weekly cost of the time of each formal leader who is actively contributing")
     advocate_value: float = lever(0.02, ge=0.0, le=1e6, mechanism="value", source="003",
                                   doc="weekly value of an advocate (negative for a detractor)")
     innovation_value: float = lever(5.0, ge=0.0, le=1e9, mechanism="value", source="003",
