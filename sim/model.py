@@ -115,6 +115,11 @@ class Totals:
     weak_ties_formed: int = 0
 
 
+def is_active_stage(stage: np.ndarray) -> np.ndarray:
+    """Boolean mask of contributors and champions."""
+    return (stage == CONTRIBUTOR) | (stage == CHAMPION)
+
+
 def _resolve_seed(rng: Any, seed: Any) -> tuple[Any, int | None]:
     """Mesa's rng/seed, and the integer seed a result records (drawn when none is given)."""
     if rng is not None and seed is not None:
@@ -369,7 +374,7 @@ class SocialBusinessModel(mesa.Model):
         # Who around me is active (complex contagion).
         E.neighbour_exposure(org.indptr, org.indices, st.weak_ties, st.weak_count, st.stage,
                              self.influence_weight, st.exposure, st.active_neighbours)
-        active_before = np.isin(st.stage, (CONTRIBUTOR, CHAMPION))
+        active_before = is_active_stage(st.stage)
         execs = org.is_executive
         exec_share = float(active_before[execs].mean()) if execs.any() else 0.0
         knowledge_density = self._knowledge_density()
@@ -422,9 +427,10 @@ class SocialBusinessModel(mesa.Model):
                            knowledge_density, lv["creative_gain"], lv["connective_gain"],
                            lv["compounding_gain"], lv["value_saturation"], st.productivity, st.reuse)
 
+        active_now = is_active_stage(st.stage)
         new_ideas = 0
         if c.use_customers and self.market.n > 0:
-            new_ideas = self._customer_week()
+            new_ideas = self._customer_week(active_now)
 
         # Listening and co-creation (003).
         if c.use_listening:
@@ -434,7 +440,7 @@ class SocialBusinessModel(mesa.Model):
             self.totals.innovations += new_innovations
         else:
             new_innovations = 0.0
-        self._economics(new_innovations)
+        self._economics(active_now, new_innovations)
         self.week += 1
         self.recorder.record(self)
         self.datacollector.collect(self)
@@ -453,11 +459,10 @@ class SocialBusinessModel(mesa.Model):
         open_share = self._open_share()
         return open_share * float(users.mean()) + (1.0 - open_share) * dept_users
 
-    def _customer_week(self) -> int:
+    def _customer_week(self, active: np.ndarray) -> int:
         c, lv, st, cs, mk = self.config, self.levers, self.state, self.customer_state, self.market
         org = self.org
         u = self.rng.random((len(CUSTOMER_STREAMS), mk.n))
-        active = np.isin(st.stage, (CONTRIBUTOR, CHAMPION))
         community_open = self.week >= c.external_launch_week
         facing_active = active & org.customer_facing
         n_facing_active = int(facing_active.sum())
@@ -510,9 +515,8 @@ class SocialBusinessModel(mesa.Model):
         self._community_answer_chance = chance
         return ideas
 
-    def _economics(self, new_innovations: float) -> None:
+    def _economics(self, active: np.ndarray, new_innovations: float) -> None:
         lv, st, cs = self.levers, self.state, self.customer_state
-        active = np.isin(st.stage, (CONTRIBUTOR, CHAMPION))
         leaders_active = int((active & self.is_formal_leader).sum())
         cost = (lv["seat_cost"] * int(st.has_access.sum()) + lv["programme_cost"]
                 + lv["leader_time_cost"] * leaders_active)
