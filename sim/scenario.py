@@ -462,7 +462,13 @@ def preset_summary(name: str) -> str:
 
 
 def to_toml(scenario: Scenario) -> str:
-    """The scenario as a TOML document (every key written, so a file is self-contained)."""
+    """The scenario as a TOML document (every key written, so a file is self-contained).
+
+    Unset optional fields of waves and shocks (a wave's ``share``) are left out: TOML has no null.
+    """
     import tomli_w
 
-    return tomli_w.dumps(scenario.to_dict())
+    data = scenario.to_dict()
+    for name in ("waves", "shocks"):
+        data[name] = [{k: v for k, v in item.items() if v is not None} for item in data[name]]
+    return tomli_w.dumps(data)

@@ -200,12 +200,6 @@ def test_levers():
     assert "0.0 to 1.0" in row and "0.3" in row
 
 
-def test_dashboard_is_honest():
-    result = invoke("dashboard")
-    assert result.exit_code == 1
-    assert "not built yet" in result.output
-
-
 def test_bench_forwards_options(monkeypatch):
     calls = []
     fake = types.ModuleType("sim.bench")

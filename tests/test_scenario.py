@@ -58,12 +58,17 @@ def test_keyword_levers_are_validated_too():
         make_scenario({"purpose_strength": float("nan")})
 
 
-def test_round_trip_through_toml(tmp_path):
-    scenario = load_scenario("purpose_led_stepwise")
+@pytest.mark.parametrize("preset", ["purpose_led_stepwise", "provide_and_pray", "purpose_led_under_shocks"])
+def test_round_trip_through_toml(tmp_path, preset):
+    scenario = load_scenario(preset)
     path = write(tmp_path, to_toml(scenario), "copy.toml")
     again = load_scenario(path)
     assert again == scenario
     assert again.scenario_hash() == scenario.scenario_hash()
+
+
+def test_defaults_round_trip_through_toml(tmp_path):
+    assert load_scenario(write(tmp_path, to_toml(Scenario()), "d.toml")) == Scenario()
 
 
 def test_every_lever_is_documented():
