@@ -447,11 +447,168 @@ def bench_command(
     bench.main(**kwargs)
 
 
+@command("analyze")
+def analyze_command(
+    results_dir: Annotated[Path, typer.Argument(help="Results folder written by `socialsim sweep`.")],
+    out: Annotated[Optional[Path], typer.Option(
+        "--out", help="Self-contained HTML report (default: RESULTS_DIR/analysis/report.html).")] = None,
+    outcome: Annotated[Optional[list[str]], typer.Option(
+        "--outcome", help="Outcome for sensitivity, heatmaps and the report (repeatable; default: "
+                          "active_share and net_value).")] = None,
+    success: Annotated[Optional[str], typer.Option(
+        "--success", metavar="OUTCOME>=VALUE", help="What PRIM counts as success, e.g. active_share>=0.2 "
+                                                    "(default: verdict is success).")] = None,
+) -> None:
+    """Analyse a sweep: summary per design point with CIs, Morris/Sobol sensitivity, PRIM boxes.
+
+    Writes summary_by_point.csv, main_effects.csv, prim_boxes.csv, prim_trajectory.csv (and
+    sensitivity.csv for Morris and Sobol designs) into RESULTS_DIR/analysis/, and a self-contained
+    HTML report.
+    """
+    from .experiments.analysis import DEFAULT_OUTCOMES, analyze
+    from .experiments.analysis_report import print_tables
+
+    if out is not None:
+        if out.suffix.lower() not in (".html", ".htm") or out.is_dir():
+            raise UserInputError("allowed: an .html file path", source=str(out), key="--out")
+        _check_writable_folder(out.parent, out, "--out")
+    tables = analyze(results_dir, out, outcomes=outcome or None, success=success)
+    console = _stdout()
+    print_tables(tables, console, list(outcome or [o for o in DEFAULT_OUTCOMES
+                                                   if f"{o}_mean" in tables["summary_by_point"]]))
+    folder = results_dir / "analysis"
+    console.print("wrote " + ", ".join([str(folder / f"{name}.csv") for name in tables]
+                                       + [str(out or folder / "report.html")]))
+
+
+# ------------------------------------------------------------------ sweep (sim/experiments)
+@command("sweep")
+def sweep_command(
+    experiment: Annotated[Path, typer.Argument(
+        help="Experiment file (.toml): base scenario, factors, design, replicates, outputs "
+             "(format: sim/experiments/spec.py).")],
+    scheduler: Annotated[Optional[str], typer.Option(
+        "--scheduler", metavar="ADDRESS",
+        help="Run on a running Dask cluster, e.g. tcp://10.0.0.5:8786 (default: a local cluster).")] = None,
+    workers: Annotated[Optional[int], typer.Option(
+        "--workers", min=0, help="Local worker processes (default: all cores); 0 runs serially in this process.")]
+    = None,
+    out: Annotated[Optional[Path], typer.Option(
+        "--out", help="Output folder (default: the experiment's `out`, relative to its file).")] = None,
+    retry_failed: Annotated[bool, typer.Option(
+        "--retry-failed", help="Rerun the batches that hold failed runs.")] = False,
+    strict: Annotated[bool, typer.Option(
+        "--strict", help="Exit with status 1 if any run failed (default: 0 and a warning).")] = False,
+) -> None:
+    """Run an experiment (a sweep, replicates, a sensitivity design) and stream results to Parquet.
+
+    Rerunning the same command resumes: finished batches are kept, the rest run. Failed runs are
+    recorded (status, error, parameters) and reported; the exit status is 0 unless --strict.
+    """
+    from .experiments.runner import SweepAborted, run_sweep
+
+    with _progress() as progress:
+        state: dict[str, Any] = {}
+
+        def on_start(plan: Any, to_run: int, done: int) -> None:
+            state["name"] = plan.experiment.spec.name
+            state["task"] = progress.add_task(f"{state['name']} (starting workers)", total=plan.n_runs,
+                                              completed=done)
+
+        def on_progress(done: int, total: int) -> None:
+            if state.pop("starting", True):  # workers ready: time and ETA count from here
+                progress.reset(state["task"], total=total, completed=done, description=state["name"])
+            else:
+                progress.update(state["task"], completed=done, total=total)
+            state["starting"] = False
+
+        try:
+            report = run_sweep(experiment, out=out, scheduler=scheduler, workers=workers,
+                               retry_failed=retry_failed, progress=on_progress, on_start=on_start)
+        except SweepAborted as exc:
+            _fail(str(exc), 1)
+        except KeyboardInterrupt:
+            _fail("interrupted; the finished batches are kept: rerun the same command to resume", 130)
+    console = _stdout()
+    if report.ran:
+        how = (f"{report.ran} run now in {report.run_seconds:.1f} s ({report.runs_per_second:.2f} runs/s, "
+               f"{report.executor}, {report.workers} worker{'s' if report.workers != 1 else ''}; "
+               f"start-up {report.setup_seconds:.1f} s)")
+    else:
+        how = "nothing left to run"
+    already = f"{report.skipped} already done, " if report.skipped else ""
+    console.print(f"sweep {report.name}: {report.n_runs} runs, {report.ok} ok, {report.failed} failed "
+                  f"({already}{how})", soft_wrap=True)
+    console.print(f"results: {report.out} (manifest.json, design.parquet, parts/)", soft_wrap=True)
+    if report.code_changed:
+        typer.echo("warning: the model code changed since this sweep started (see code_fingerprint in "
+                   "manifest.json); earlier parts were made with the old code", err=True)
+    if report.failed:
+        typer.echo(f"warning: {report.failed} run{'s' if report.failed != 1 else ''} failed; status, error and "
+                   f"parameters are in {report.out}/parts (status = \"failed\"); rerun with --retry-failed to run "
+                   "them again", err=True)
+        if strict:
+            raise typer.Exit(1)
+
+
+DASHBOARD_APP = Path(__file__).resolve().parent.parent / "dashboard" / "app.py"
+
+
+def dashboard_argv(host: str, port: int) -> list[str]:
+    """The ``streamlit run`` command line of the dashboard."""
+    return [sys.executable, "-m", "streamlit", "run", str(DASHBOARD_APP), "--server.address", host,
+            "--server.port", str(port), "--server.headless", "true", "--browser.gatherUsageStats", "false",
+            "--client.toolbarMode", "viewer", "--server.fileWatcherType", "none"]
+
+
+def _open_browser_when_ready(url: str, timeout: float = 120.0) -> None:
+    """Open ``url`` in the default browser once the server answers its health check (in a thread)."""
+    import threading
+    import time
+    import urllib.request
+    import webbrowser
+
+    def wait_and_open() -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2):
+                    webbrowser.open(url)
+                    return
+            except OSError:
+                time.sleep(0.5)
+
+    threading.Thread(target=wait_and_open, daemon=True).start()
+
+
 @command("dashboard")
-def dashboard_command() -> None:
-    """(Not built yet.) An interactive dashboard."""
-    typer.echo("The dashboard is not built yet (see issue: Streamlit dashboard).", err=True)
-    raise typer.Exit(1)
+def dashboard_command(
+    port: Annotated[int, typer.Option(min=1, max=65535, help="Port to listen on.")] = 8501,
+    host: Annotated[str, typer.Option(
+        help="Address to listen on (default: this machine only; 0.0.0.0 shares it on your network).")]
+    = "127.0.0.1",
+    browser: Annotated[bool, typer.Option("--browser/--no-browser", help="Open the dashboard in a browser.")] = True,
+) -> None:
+    """Start the interactive dashboard (Streamlit): explore, compare, workshop, experiments.
+
+    Runs `streamlit run dashboard/app.py` on HOST:PORT until you press Ctrl+C.
+    """
+    import importlib.util
+    import subprocess
+
+    if importlib.util.find_spec("streamlit") is None:
+        _fail("the dashboard needs Streamlit: pip install streamlit (or reinstall socialsim)", 1)
+    if not DASHBOARD_APP.is_file():
+        _fail(f"{DASHBOARD_APP}: the dashboard is not in this install (it ships with the source tree)", 1)
+    url = f"http://{'localhost' if host in ('127.0.0.1', '0.0.0.0', '::') else host}:{port}"
+    typer.echo(f"socialsim dashboard on {url} (Ctrl+C stops it)", err=True)
+    if browser:
+        _open_browser_when_ready(url)
+    try:
+        code = subprocess.call(dashboard_argv(host, port))
+    except KeyboardInterrupt:
+        code = 0
+    raise typer.Exit(code)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -247,9 +247,11 @@ def _table_html(frame: pd.DataFrame, index: bool = False) -> str:
     return frame.to_html(index=index, escape=True, border=0, na_rep="n/a")
 
 
-def _figures_html(figures: list[go.Figure]) -> str:
-    """The figures as divs; plotly.js is inlined once, before the first one."""
-    parts = [fig.to_html(full_html=False, include_plotlyjs=(i == 0), config={"displaylogo": False})
+def _figures_html(figures: list[go.Figure], with_plotlyjs: bool = True) -> str:
+    """The figures as divs; plotly.js is inlined once, before the first one (unless ``with_plotlyjs``
+    is False: a page that already inlined it)."""
+    parts = [fig.to_html(full_html=False, include_plotlyjs=(with_plotlyjs and i == 0),
+                         config={"displaylogo": False})
              for i, fig in enumerate(figures)]
     # The bundle's only CDN address is the default topojsonURL (maps only, never used here);
     # point it at a relative folder so the file holds no network address at all.
