@@ -22,7 +22,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from .errors import ScenarioError
+from .errors import ScenarioError, UserInputError
 
 SCENARIO_DIR = Path(__file__).resolve().parent.parent / "scenarios"
 
@@ -432,18 +432,23 @@ def resolve_scenario_path(name_or_path: str | Path) -> Path:
                         source=str(name_or_path))
 
 
-def load_scenario(name_or_path: str | Path, **overrides: Any) -> Scenario:
-    """Load and validate a scenario file or a named preset, with optional lever overrides."""
-    path = resolve_scenario_path(name_or_path)
+def read_toml(path: Path, error: type[UserInputError] = ScenarioError) -> dict[str, Any]:
+    """The mapping in a TOML file, or one ``error`` naming the file (unreadable, not TOML)."""
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        raise ScenarioError(f"cannot be read ({exc.__class__.__name__}); allowed: a UTF-8 TOML file",
-                            source=str(path)) from None
+        raise error(f"cannot be read ({exc.__class__.__name__}); allowed: a UTF-8 TOML file",
+                    source=str(path)) from None
     try:
-        data = tomllib.loads(text)
+        return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise ScenarioError(f"is not valid TOML ({exc})", source=str(path)) from None
+        raise error(f"is not valid TOML ({exc})", source=str(path)) from None
+
+
+def load_scenario(name_or_path: str | Path, **overrides: Any) -> Scenario:
+    """Load and validate a scenario file or a named preset, with optional lever overrides."""
+    path = resolve_scenario_path(name_or_path)
+    data = read_toml(path)
     data.update(overrides)
     return make_scenario(data, source=str(path))
 

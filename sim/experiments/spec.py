@@ -69,7 +69,6 @@ Rules (checked when the file is loaded, before anything runs):
 from __future__ import annotations
 
 import math
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, get_args, get_origin
@@ -92,6 +91,7 @@ from ..scenario import (
     Scenario,
     make_scenario,
     preset_names,
+    read_toml,
     resolve_scenario_path,
 )
 
@@ -261,15 +261,7 @@ def load_experiment(path: str | Path, *, out: str | Path | None = None) -> Exper
         raise ExperimentError("no such file; allowed: an experiment .toml file", source=source)
     if path.is_dir():
         raise ExperimentError("is a folder; allowed: an experiment .toml file", source=source)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ExperimentError(f"cannot be read ({exc.__class__.__name__}); allowed: a UTF-8 TOML file",
-                              source=source) from None
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise ExperimentError(f"is not valid TOML ({exc})", source=source) from None
+    data = read_toml(path, ExperimentError)
     return make_experiment(data, source=source, folder=path.resolve().parent, out=out)
 
 
