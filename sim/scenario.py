@@ -399,6 +399,19 @@ def _describe_error(err: dict[str, Any]) -> tuple[str, str]:
     return loc, f"{given!r}: {err['msg'].lower()}"
 
 
+def first_problem(exc: ValidationError, describe) -> tuple[str, str]:
+    """(key, one-line message) for the first of a pydantic error's problems, counting the rest.
+
+    ``describe`` turns one pydantic error dict into (key, message); scenario and experiment
+    files each have their own.
+    """
+    key, message = describe(exc.errors()[0])
+    more = len(exc.errors()) - 1
+    if more:
+        message += f" (and {more} more problem{'s' if more > 1 else ''})"
+    return key, message
+
+
 def make_scenario(data: dict[str, Any], *, source: str = "scenario") -> Scenario:
     """Validate a mapping into a :class:`Scenario`; one clear :class:`ScenarioError` otherwise."""
     for key, value in data.items():
@@ -407,10 +420,7 @@ def make_scenario(data: dict[str, Any], *, source: str = "scenario") -> Scenario
     try:
         return Scenario(**data)
     except ValidationError as exc:
-        key, message = _describe_error(exc.errors()[0])
-        extra = len(exc.errors()) - 1
-        if extra:
-            message += f" (and {extra} more problem{'s' if extra > 1 else ''})"
+        key, message = first_problem(exc, _describe_error)
         raise ScenarioError(message, source=source, key=key or None) from None
     except TypeError as exc:  # e.g. a key that is not a string
         raise ScenarioError(str(exc), source=source) from None

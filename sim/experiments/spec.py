@@ -90,6 +90,7 @@ from ..scenario import (
     POPULATIONS,
     Scenario,
     make_scenario,
+    first_problem,
     preset_names,
     read_toml,
     resolve_scenario_path,
@@ -271,10 +272,7 @@ def make_experiment(data: dict[str, Any], *, source: str = "experiment", folder:
     try:
         spec = ExperimentSpec(**data)
     except ValidationError as exc:
-        key, message = _describe(exc.errors()[0])
-        more = len(exc.errors()) - 1
-        if more:
-            message += f" (and {more} more problem{'s' if more > 1 else ''})"
+        key, message = first_problem(exc, _describe)
         raise ExperimentError(message, source=source, key=key or None) from None
     except TypeError as exc:  # a key that is not a string
         raise ExperimentError(str(exc), source=source) from None
