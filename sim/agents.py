@@ -72,8 +72,18 @@ class Employee(mesa.Agent):
         return float(self.model.state.threshold[self.row])
 
     @property
+    def habit(self) -> float:
+        """Posting habit, 0 (none) to 1 (fully formed): lowers the effort of contributing."""
+        return float(self.model.state.habit[self.row])
+
+    @property
+    def propensity(self) -> float:
+        """Personal propensity to write (lognormal, mean 1)."""
+        return float(self.model.state.propensity[self.row])
+
+    @property
     def reputation(self) -> float:
-        """Reputation earned by visible contributions."""
+        """Reputation: attention received (views a week, smoothed)."""
         return float(self.model.state.reputation[self.row])
 
     @property

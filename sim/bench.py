@@ -413,6 +413,78 @@ def run_worker(args: Sequence[str], env: dict[str, str] | None = None,
     return result
 
 
+#: The code a week's speed is compared with (section 5): the last commit of model v1.
+BASELINE_REF = "v0.1.0"
+#: Target of model v2: a week no more than 30% slower than v1's.
+TARGET_WEEK_RATIO = 1.3
+_TIME_WEEKS = """
+import json, statistics, sys, time
+import sim
+from sim.scenario import load_scenario
+out = {"sim": sim.__file__}
+for preset in ("provide_and_pray", "purpose_led_stepwise"):
+    for population in ("small", "default"):
+        scenario = load_scenario(preset).with_population(population)
+        sim.run(scenario.with_levers(weeks=2), seed=0)  # compile or load the kernels
+        times = []
+        for seed in range(RUNS):
+            t = time.perf_counter()
+            sim.run(scenario, seed=seed + 1)
+            times.append(time.perf_counter() - t)
+        out[f"{preset}/{population}"] = statistics.median(times) / scenario.weeks
+print(json.dumps(out))
+"""
+
+
+def export_baseline(ref: str, folder: Path) -> Path:
+    """Write ``sim/`` and ``scenarios/`` of git revision ``ref`` into ``folder`` (for section 5).
+
+    Raises:
+        WorkerError: not a git checkout, or no such revision.
+    """
+    repo = Path(__file__).resolve().parent.parent
+    archive = subprocess.run(["git", "-C", str(repo), "archive", ref, "sim", "scenarios"], capture_output=True,
+                             check=False)
+    if archive.returncode != 0:
+        raise WorkerError(f"cannot export {ref} from {repo}: {archive.stderr.decode().strip() or 'not a git checkout'}")
+    subprocess.run(["tar", "-x", "-C", str(folder)], input=archive.stdout, check=True)
+    return folder
+
+
+def measure_against_baseline(ref: str = BASELINE_REF, rounds: int = 3, runs: int = 3) -> pd.DataFrame:
+    """Section 5: time a week of this code and of ``ref`` (model v1), side by side.
+
+    Each round runs one fresh process per code version, alternating, so both see the same load;
+    each process times ``runs`` whole runs (after compiling) of provide-and-pray and purpose-led
+    stepwise on the small and default organisations. Per scenario: the median over rounds of
+    each version's seconds per week, and their ratio (this code / baseline).
+    """
+    here = str(Path(__file__).resolve().parent.parent)
+    with tempfile.TemporaryDirectory(prefix="socialsim-baseline-") as tmp:
+        base = str(export_baseline(ref, Path(tmp)))
+        samples: dict[str, dict[str, list[float]]] = {"current": {}, "baseline": {}}
+        for _ in range(rounds):
+            for label, path in (("baseline", base), ("current", here)):
+                env = {**os.environ, "PYTHONPATH": path}
+                proc = subprocess.run([sys.executable, "-c", _TIME_WEEKS.replace("RUNS", str(runs))], cwd=tmp,
+                                      capture_output=True, text=True, env=env, check=False)
+                if proc.returncode != 0:
+                    raise WorkerError(f"baseline timing ({label}): {' | '.join(proc.stderr.strip().splitlines()[-3:])}")
+                result = json.loads(proc.stdout.strip().splitlines()[-1])
+                if not result.pop("sim").startswith(path):
+                    raise WorkerError(f"baseline timing ({label}) imported sim from the wrong place")
+                for key, value in result.items():
+                    samples[label].setdefault(key, []).append(value)
+    rows = []
+    for key in samples["current"]:
+        now, then = statistics.median(samples["current"][key]), statistics.median(samples["baseline"][key])
+        preset, population = key.split("/")
+        rows.append({"scenario": preset, "population": population, "week_ms": now * 1000,
+                     "baseline_week_ms": then * 1000, "ratio": now / then, "baseline": ref,
+                     "met": now / then <= TARGET_WEEK_RATIO})
+    return pd.DataFrame(rows)
+
+
 def measure_compile() -> pd.DataFrame:
     """Section 1: cold compile (empty cache) vs cache load, each in a fresh process."""
     rows = []
@@ -655,7 +727,7 @@ def main(sizes: Sequence[str] | None = DEFAULT_SIZES, quick: bool = False, pytho
         python_steps: weeks of the python engine per size (default: 104 at 10k, 3 at 100k, 1 at 1M).
         out: optional folder; each table is written there as CSV, everything as bench.json.
         console: a ``rich.console.Console`` (default: a new one on stdout).
-        sections: subset of ("compile", "sizes", "edges", "default"); default all.
+        sections: subset of ("compile", "sizes", "edges", "default", "baseline"); default all.
 
     Returns:
         One row per size (the per-size measurements, numeric); ``.attrs["bench"]`` holds every
@@ -672,7 +744,7 @@ def main(sizes: Sequence[str] | None = DEFAULT_SIZES, quick: bool = False, pytho
         parse_size(name)  # fail early on a bad spec
     if quick and (sizes is None or list(names) == list(DEFAULT_SIZES)):
         names = [n for n in names if parse_size(n)["employees"] + parse_size(n)["customers"] <= 100_000]
-    wanted = set(sections or ("compile", "sizes", "edges", "default"))
+    wanted = set(sections or ("compile", "sizes", "edges", "default", "baseline"))
     single_thread = not quick
     started = time.perf_counter()
 
@@ -718,11 +790,24 @@ def main(sizes: Sequence[str] | None = DEFAULT_SIZES, quick: bool = False, pytho
                                           passive_variant=not quick)
             except WorkerError as exc:
                 failures["default"] = str(exc)
+        baseline_df = None
+        if "baseline" in wanted:
+            status.update(f"a week of this code vs {BASELINE_REF} (model v1), alternating fresh processes ...")
+            try:
+                baseline_df = measure_against_baseline(rounds=2 if quick else 3, runs=2 if quick else 3)
+            except WorkerError as exc:
+                failures["baseline"] = str(exc)
 
     sizes_df = pd.DataFrame(size_rows)
     if sizes_df.empty:
         sizes_df = pd.DataFrame(columns=["size", "agents", "error"])
     targets = judge_targets(sizes_df, default)
+    if baseline_df is not None:
+        worst = baseline_df.loc[baseline_df["ratio"].idxmax()]
+        targets = pd.concat([targets, pd.DataFrame([{
+            "target": f"a week <= {TARGET_WEEK_RATIO:.1f}x {BASELINE_REF}'s (model v1)",
+            "measured": f"worst {worst['ratio']:.2f}x ({worst['scenario']}, {worst['population']})",
+            "status": "met" if bool(baseline_df["met"].all()) else "NOT MET"}])], ignore_index=True)
     if "default" in failures:
         targets = pd.concat([targets, pd.DataFrame([{"target": f"default run well under {TARGET_DEFAULT_S:.0f} s",
                                                      "measured": failures["default"], "status": "NOT MET"}])],
@@ -779,6 +864,11 @@ def main(sizes: Sequence[str] | None = DEFAULT_SIZES, quick: bool = False, pytho
                              f"{default['threads']} threads, {default['threading_layer']}; after compilation)",
                              (("what", "what"), ("seconds", "seconds"), ("agent_steps", "agent-steps/s")), rows,
                              {"seconds": 3}))
+    if baseline_df is not None:
+        console.print(_table(f"5. A week of this code vs {BASELINE_REF} (model v1), same machine and load",
+                             (("scenario", "scenario"), ("population", "population"), ("week_ms", "ms/week"),
+                              ("baseline_week_ms", f"{BASELINE_REF} ms/week"), ("ratio", "ratio")),
+                             baseline_df.to_dict("records"), {"week_ms": 2, "baseline_week_ms": 2, "ratio": 2}))
     console.print(_table("Targets", (("target", "target"), ("measured", "measured"), ("status", "status")),
                          targets.to_dict("records")))
     for section, why in failures.items():
@@ -787,6 +877,7 @@ def main(sizes: Sequence[str] | None = DEFAULT_SIZES, quick: bool = False, pytho
 
     bench = {"compile": [] if compile_df is None else compile_df.to_dict("records"),
              "sizes": sizes_df.to_dict("records"), "edges": edges_df.to_dict("records"),
+             "baseline": [] if baseline_df is None else baseline_df.to_dict("records"),
              "edges_fit": fit, "default": default, "targets": targets.to_dict("records"), "failures": failures,
              "meta": {"cpus": os.cpu_count(), "load_start": load0, "load_end": _load(), "seed": SEED,
                       "quick": quick, "python": sys.version.split()[0],

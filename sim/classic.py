@@ -10,28 +10,28 @@ Threshold cascades (Watts 2002)
     D. J. Watts, "A simple model of global cascades on random networks", PNAS 99(9),
     5766-5771 (2002). Each node has a threshold ``phi``; an inactive node becomes active when
     the fraction of its neighbours that are active is at least ``phi``; active nodes stay
-    active. Mapping onto the kernels: ``neighbour_exposure`` with unit influence weights and no
-    weak ties gives each node the active fraction of its neighbours (0 for isolated nodes).
-    ``participation`` with ``peer_weight = 1`` and every other weight, rate and friction 0 has
-    drive ``= 1 * exposure + 0 - 0 - 0 * (1 - safety) = exposure`` exactly, and its threshold
-    test ``drive >= bar`` is the Watts rule. ``lapse_rate = 0`` makes activation permanent,
-    ``spontaneous_adoption = launch_novelty = imitation = reading_uptake = 0`` switches chance
-    off (the uniforms passed are then irrelevant), ``contribution_rate = 0`` means nobody posts
-    (so reputation and ``attention_norm = 1`` play no part), and
-    ``champion_reputation = inf`` keeps everyone active at the CONTRIBUTOR stage. Nobody has a
-    manager (``manager = -1``), so the role-model term is ``0 * (0 + boardroom_weight * 0)``.
-    One kernel call is one synchronous step: exposure is read from step ``t``, stages are
-    written for step ``t + 1``.
+    active. Mapping onto the kernels: ``neighbour_exposure`` with unit influence weights, no
+    weak ties and "visible" meaning active gives each node the active fraction of its
+    neighbours (0 for isolated nodes). ``participation`` with ``peer_weight = 1`` and every
+    other weight, rate, friction and cost 0 (``_SWITCHED_OFF``) has net motivation
+    ``m = 1 * exposure - threshold`` exactly: no leader signal, purpose, value, novelty,
+    recognition, rally or leader role, effort ``threshold * (1 - 0 * habit)``, no friction, fear
+    ``0 * (1 - safety)``, nobody customer-facing. With ``decision_noise = 0`` the choice is the
+    step function ``[m >= 0]`` and the Bass chance ``b`` is 0, so a node starts with chance
+    ``1 - (1 - 0)(1 - [m >= 0])``: exactly when ``exposure >= threshold``, whatever its uniform.
+    That is the Watts rule. ``lapse_rate = 0`` makes activation permanent, ``reading_uptake =
+    reading_lapse = 0`` keeps stages at non-user or contributor, and ``contribution_rate = 0``
+    means nobody posts (so reputation, habit and attention play no part). One kernel call is one
+    synchronous step: exposure is read from step ``t``, stages are written for step ``t + 1``.
 
 Bass diffusion (Bass 1969)
     F. M. Bass, "A new product growth for model consumer durables", Management Science 15(5),
     215-227 (1969). Adoption hazard ``p + q F`` for a non-adopter, ``F`` the share who adopted
     already. Mapping: a fully mixed population in which everybody "sees" the population share,
     so ``exposure`` is filled with ``F`` instead of being computed from a graph;
-    ``spontaneous_adoption = p``, ``imitation = q``, all else 0 (``launch_novelty = 0`` removes
-    the launch buzz); thresholds are ``+inf`` so the threshold rule never fires and only the
-    kernel's chance term ``u_adopt < spontaneous_adoption + novelty + imitation * exposure``
-    acts, with ``novelty = 0``.
+    ``spontaneous_adoption = p``, ``imitation = q``, all else 0; thresholds are ``+inf`` so the
+    net motivation is ``-inf`` and its choice term 0 (with any ``decision_noise``), and only the
+    kernel's Bass chance acts: a non-adopter starts when ``u_adopt < min(1, p + q F)``.
 
 Discrete and continuous Bass
     The agent simulation advances in whole steps (weeks in the model). Its mean field is the
@@ -81,43 +81,52 @@ MIN_THRESHOLD = 1e-12
 _INT32_MAX = np.iinfo(np.int32).max
 
 
-# Every lever of the participation rule with its "switched off" value. Zero for weights and
-# rates; the few levers that divide, or that compare, get the neutral value that keeps the
-# switched-off term exactly zero. Listed in full on purpose: if the kernel gains a lever,
+# Every parameter of the participation rule with its "switched off" value. Zero for weights
+# and rates; the few that divide, or that compare, get the neutral value that keeps the
+# switched-off term exactly zero. Listed in full on purpose: if the kernel gains a parameter,
 # _params fails loudly instead of guessing its neutral value.
 _SWITCHED_OFF = {
     "peer_weight": 0.0,
     "role_model_weight": 0.0,
-    "boardroom_weight": 0.0,
-    "leader_participation": 0.0,
     "purpose_weight": 0.0,
     "network_value_weight": 0.0,
-    "value_saturation": 1.0,  # divides in the (switched-off) network-value term: must be > 0
-    "posting_friction": 0.0,
-    "fear_weight": 0.0,
-    "spontaneous_adoption": 0.0,
+    "value_saturation": 1.0,  # divides in the (switched-off) value terms: must be > 0
+    "value_people_share": 0.5,
     "launch_novelty": 0.0,
     "novelty_half_life": 1.0,  # divides in the (switched-off) novelty term: must be > 0
+    "recognition_weight": 0.0,
+    "recognition_saturation": 1.0,  # divides in the (switched-off) recognition term
+    "leader_pull": 0.0,
+    "rally": 0.0,
+    "facing_failure": 0.0,
+    "friction_cost": 0.0,
+    "fear_weight": 0.0,
+    "habit_weight": 0.0,
+    "decision_noise": 0.0,  # the strict threshold rule: start exactly when net motivation >= 0
+    "spontaneous_adoption": 0.0,
     "imitation": 0.0,
     "reading_uptake": 0.0,
+    "reading_lapse": 0.0,
+    "reading_effort": 0.0,
     "lapse_rate": 0.0,
     "lapse_margin": 0.0,
     "relapse_penalty": 0.0,
-    "contribution_rate": 0.0,
+    "reaction_ease": 0.0,
+    "contribution_rate": 0.0,  # nobody posts: reputation, habit and attention play no part
+    "posting_budget": 1.0,
     "reputation_feedback": 0.0,
-    "reputation_decay": 0.0,
-    "champion_reputation": math.inf,  # nobody becomes CHAMPION: active means CONTRIBUTOR
+    "post_speed": 1.0,
     "mistake_rate": 0.0,
 }
 
 
 def _params(**on: float) -> ParticipationParams:
-    """Participation levers with every mechanism off except the ones named in ``on``."""
+    """Participation parameters with every mechanism off except the ones named in ``on``."""
     fields = ParticipationParams._fields
     unknown = [f for f in fields if f not in _SWITCHED_OFF]
     if unknown:
         raise RuntimeError(f"sim.classic does not know the switched-off value of the "
-                           f"participation lever(s) {unknown}; add them to _SWITCHED_OFF")
+                           f"participation parameter(s) {unknown}; add them to _SWITCHED_OFF")
     values = {f: float(on.get(f, _SWITCHED_OFF[f])) for f in fields}
     return ParticipationParams(**values)
 
@@ -128,32 +137,30 @@ class _Population:
     def __init__(self, n: int):
         self.has_access = np.ones(n, dtype=np.bool_)
         self.weeks_with_access = np.zeros(n, dtype=np.int32)  # only ages the (off) novelty term
-        self.is_formal_leader = np.zeros(n, dtype=np.bool_)
-        self.manager = np.full(n, -1, dtype=np.int32)
+        self.propensity = np.ones(n, dtype=np.float64)
+        self.no = np.zeros(n, dtype=np.bool_)  # nobody is a formal leader or faces customers
         self.department = np.zeros(n, dtype=np.int32)
-        self.alignment = np.zeros(n, dtype=np.float64)
+        self.zeros = np.zeros(n, dtype=np.float64)  # leader signal, alignment, reputation, habit
         self.safety = np.ones(n, dtype=np.float64)
-        self.reputation = np.zeros(n, dtype=np.float64)
         self.knowledge_density = np.zeros(1, dtype=np.float64)
-        self.audience = np.zeros(1, dtype=np.float64)
         self.half = np.full(n, 0.5, dtype=np.float64)  # uniforms the switched-off rules ignore
         self.out_stage = np.empty(n, dtype=np.int8)
-        self.out_posts = np.empty(n, dtype=np.int32)
+        self.out_posts = np.empty(n, dtype=np.int64)
+        self.out_reacted = np.empty(n, dtype=np.bool_)
         self.out_mistake = np.empty(n, dtype=np.bool_)
-        self.out_reputation = np.empty(n, dtype=np.float64)
 
     def step(self, stage, threshold, exposure, active_neighbours, params, u_adopt):
         """One call of ``kernels.participation``; returns the new stage array (a copy)."""
         kernels.participation(
             stage=stage, has_access=self.has_access, weeks_with_access=self.weeks_with_access,
-            threshold=threshold, is_formal_leader=self.is_formal_leader, manager=self.manager,
-            department=self.department, alignment=self.alignment, safety=self.safety,
-            reputation=self.reputation, exposure=exposure, active_neighbours=active_neighbours,
-            knowledge_density=self.knowledge_density, audience=self.audience,
-            exec_active_share=0.0, attention_norm=1.0, p=params,
-            u_adopt=u_adopt, u_read=self.half, u_lapse=self.half, u_post=self.half,
+            threshold=threshold, propensity=self.propensity, is_formal_leader=self.no,
+            customer_facing=self.no, department=self.department, leader_signal=self.zeros,
+            alignment=self.zeros, safety=self.safety, reputation=self.zeros, habit=self.zeros,
+            exposure=exposure, active_neighbours=active_neighbours,
+            knowledge_density=self.knowledge_density, p=params,
+            u_adopt=u_adopt, u_read=self.half, u_lapse=self.half, u_react=self.half, u_post=self.half,
             u_mistake=self.half, out_stage=self.out_stage, out_posts=self.out_posts,
-            out_mistake=self.out_mistake, out_reputation=self.out_reputation,
+            out_reacted=self.out_reacted, out_mistake=self.out_mistake,
         )
         return self.out_stage.copy()
 
@@ -261,7 +268,8 @@ def threshold_cascade(indptr, indices, thresholds, initially_active,
     counts = [count]
     for _ in range(max_steps):
         kernels.neighbour_exposure(indptr=indptr, indices=indices, weak_ties=weak_ties,
-                                   weak_count=weak_count, stage=stage, influence_weight=influence,
+                                   weak_count=weak_count, visible=stage == CONTRIBUTOR,
+                                   influence_weight=influence,
                                    out_exposure=exposure, out_active_neighbours=active_neighbours)
         stage = pop.step(stage, threshold, exposure, active_neighbours, params, pop.half)
         new_count = int(np.count_nonzero(stage == CONTRIBUTOR))

@@ -15,7 +15,13 @@ draws, outputs. The plain-Python twin of every kernel, written as readable agent
 
 Mechanisms and their sources (../shared/seeds): participation barriers and the network effect
 (000, Hinchcliffe & Kim), purpose and "provide and pray" (001, Dent), fear, blame and acting
-human (002), silos and customers (003, HBR/Darmano), leaders as role models (004).
+human (002), silos and customers (003, HBR/Darmano), leaders as role models (004). The
+participation decision is a random-utility (logistic) choice between the value a person gets
+and the costs of effort, friction and fear, so no single cost switches the other levers off;
+with ``decision_noise = 0`` it is the deterministic threshold rule of Granovetter (1978) and
+Watts (2002). Posting is bounded by a time budget and its recognition by the attention of
+readers, which is conserved, so the virtuous participation cycle (000) makes contributions
+heavy-tailed without running away.
 """
 
 from __future__ import annotations
@@ -32,48 +38,65 @@ STAGE_NAMES = ("non_user", "reader", "contributor", "champion", "lapsed")
 # Customer sentiment codes.
 DETRACTOR, NEUTRAL, ADVOCATE = -1, 0, 1
 
-# Fixed response sizes of the customer rules (documented in docs/MODEL.md, section Details).
-ANSWER_TRUST_GAIN = 0.1  # share of the distance to full trust gained when a problem is solved
-PUBLIC_ANSWER_BONUS = 1.5  # a public answer in the community counts this much more (003)
-WAITING_TRUST_LOSS = 0.1  # share of trust lost per week a problem waits beyond patience
-GIVE_UP_FACTOR = 4  # a customer abandons a problem after this many patience periods
-ADVOCATE_PULL = 0.25  # an advocate pulls trust up a quarter as hard as a detractor pulls it down
-CONTACT_PULL = 0.5  # chance-weight of an active contact employee in awareness and joining
-CONNECTIVE_TIES = 3.0  # cross-silo ties at which the connective gain reaches 63%
-
 
 class ParticipationParams(NamedTuple):
-    """Levers of the employee participation rule (mechanisms 1-6), already switched.
+    """Parameters of the employee participation rule for one week, already switched.
 
-    A mechanism that is switched off arrives here with its weight set to zero.
+    A mechanism that is switched off arrives with its weight set to zero. ``leader_pull`` is
+    ``leader_participation * leader_role_pull``; ``friction_cost`` is
+    ``friction_weight * posting_friction`` (the factor by which friction multiplies effort); ``post_speed`` is
+    ``1 - friction_slowdown * posting_friction``; ``rally`` and ``facing_failure`` are this
+    week's crisis rally and visible-failure cost (see :mod:`sim.model`).
     """
 
     peer_weight: float
     role_model_weight: float
-    boardroom_weight: float
-    leader_participation: float
     purpose_weight: float
     network_value_weight: float
     value_saturation: float
-    posting_friction: float
-    fear_weight: float
-    spontaneous_adoption: float
+    value_people_share: float
     launch_novelty: float
     novelty_half_life: float
+    recognition_weight: float
+    recognition_saturation: float
+    leader_pull: float
+    rally: float
+    facing_failure: float
+    friction_cost: float
+    fear_weight: float
+    habit_weight: float
+    decision_noise: float
+    spontaneous_adoption: float
     imitation: float
     reading_uptake: float
+    reading_lapse: float
+    reading_effort: float
     lapse_rate: float
     lapse_margin: float
     relapse_penalty: float
+    reaction_ease: float
     contribution_rate: float
+    posting_budget: float
     reputation_feedback: float
-    reputation_decay: float
-    champion_reputation: float
+    post_speed: float
     mistake_rate: float
 
 
+class SafetyParams(NamedTuple):
+    """Parameters of the psychological-safety update for one week (mechanism 6, 002)."""
+
+    blame_culture: float
+    mistake_candour: float
+    fear_contagion: float
+    blame_impact: float
+    candour_repair: float
+    crisis_loss: float  # crisis_fear * crisis pressure * blame_culture, this week
+    safety_recovery: float
+    initial_safety: float
+
+
 class CustomerParams(NamedTuple):
-    """Levers of the customer rules (mechanisms 6, 7 and 9) for one week."""
+    """Parameters of the customer rules (mechanisms 6, 7 and 9) for one week."""
 
     community_open: bool
     marketing_reach: float
@@ -84,9 +107,15 @@ class CustomerParams(NamedTuple):
     community_answer_chance: float
     listening: float
     patience: int
+    give_up_factor: int
     detractor_influence: float
+    advocate_pull: float
+    contact_pull: float
     advocate_trust: float
     detractor_trust: float
+    answer_trust_gain: float
+    public_answer_bonus: float
+    waiting_trust_loss: float
     idea_rate: float
     peer_answer_rate: float
     trust_shift: float
@@ -99,25 +128,47 @@ def is_active(stage):
     return stage == CONTRIBUTOR or stage == CHAMPION
 
 
+@njit(cache=True)
+def choice(margin, noise):
+    """Chance of choosing to act when the net motivation is ``margin`` (logistic choice).
+
+    ``1 / (1 + exp(-margin / noise))``, computed without overflow; with ``noise = 0`` it is the
+    threshold rule: 1 if ``margin >= 0``, else 0.
+    """
+    if noise <= 0.0:
+        return 1.0 if margin >= 0.0 else 0.0
+    z = margin / noise
+    if z >= 0.0:
+        return 1.0 / (1.0 + math.exp(-z))
+    e = math.exp(z)
+    return e / (1.0 + e)
+
+
+@njit(cache=True)
+def saturating(x, scale):
+    """``1 - exp(-x / scale)``: 0 at 0, 63% at ``scale``, approaching 1."""
+    return 1.0 - math.exp(-x / scale)
+
+
 @njit(cache=True, parallel=True)
 def purpose_cascade(manager, is_executive, clarity, receptiveness,
-                    purpose_strength, leader_commitment, cascade_rate,
+                    purpose_strength, leader_commitment, cascade_rate, transmission_floor,
                     out_clarity, out_alignment):
     """Purpose clarity built by the management team and passed down the hierarchy (001, 004).
 
     Executives move towards ``leader_commitment``; everyone else towards their manager's
-    clarity of last week, diluted by ``0.5 + 0.5 * leader_commitment`` (an uncommitted
-    manager passes on half of what they heard). Alignment is clarity times how compelling the
-    purpose is times one's receptiveness.
+    clarity of last week, passed on at ``floor + (1 - floor) * leader_commitment`` (an
+    uncommitted manager passes on only ``transmission_floor`` of what they heard). Alignment
+    is clarity times how compelling the purpose is times one's receptiveness.
 
     Args:
         manager: int32 (N,), manager index, -1 for the CEO.
         is_executive: bool (N,).
         clarity, receptiveness: float64 (N,).
-        purpose_strength, leader_commitment, cascade_rate: floats in [0, 1].
+        purpose_strength, leader_commitment, cascade_rate, transmission_floor: floats in [0, 1].
         out_clarity, out_alignment: float64 (N,), written.
     """
-    transmission = 0.5 + 0.5 * leader_commitment
+    transmission = transmission_floor + (1.0 - transmission_floor) * leader_commitment
     for i in prange(manager.shape[0]):
         if is_executive[i] or manager[i] < 0:
             target = leader_commitment
@@ -129,19 +180,20 @@ def purpose_cascade(manager, is_executive, clarity, receptiveness,
 
 
 @njit(cache=True, parallel=True)
-def neighbour_exposure(indptr, indices, weak_ties, weak_count, stage, influence_weight,
+def neighbour_exposure(indptr, indices, weak_ties, weak_count, visible, influence_weight,
                        out_exposure, out_active_neighbours):
-    """Weighted share of each person's contacts who are active (complex contagion, Centola).
+    """Weighted share of each person's contacts who are visibly active (complex contagion).
 
-    Contacts are the organisation graph plus the weak ties grown so far. A contact's weight is
-    ``influence_weight[j]`` (1, plus extra for informal leaders). Isolated people have
-    exposure 0, so they never cross a positive threshold through peers.
+    Contacts are the organisation graph plus the weak ties grown so far; ``visible[j]`` says
+    whether ``j`` was seen contributing recently (posted within the visibility window). A
+    contact's weight is ``influence_weight[j]`` (1, plus extra for informal leaders). Isolated
+    people have exposure 0, so they never cross a positive threshold through peers.
 
     Args:
         indptr: int64 (N+1,), indices: int32 (nnz,): the organisation graph (CSR).
         weak_ties: int32 (N, K), weak_count: int32 (N,): grown ties, first ``weak_count[i]``
             entries of row i are valid.
-        stage: int8 (N,).
+        visible: bool (N,).
         influence_weight: float64 (N,).
         out_exposure: float64 (N,), out_active_neighbours: int32 (N,), written.
     """
@@ -153,14 +205,14 @@ def neighbour_exposure(indptr, indices, weak_ties, weak_count, stage, influence_
             j = indices[k]
             w = influence_weight[j]
             weight_sum += w
-            if is_active(stage[j]):
+            if visible[j]:
                 active_weight += w
                 active += 1
         for k in range(weak_count[i]):
             j = weak_ties[i, k]
             w = influence_weight[j]
             weight_sum += w
-            if is_active(stage[j]):
+            if visible[j]:
                 active_weight += w
                 active += 1
         out_exposure[i] = active_weight / weight_sum if weight_sum > 0.0 else 0.0
@@ -168,112 +220,191 @@ def neighbour_exposure(indptr, indices, weak_ties, weak_count, stage, influence_
 
 
 @njit(cache=True, inline="always")
-def drive_of(i, stage, manager, department, alignment, safety, exposure, active_neighbours,
-             knowledge_density, exec_active_share, p):
-    """Motivation to contribute of employee ``i``: the sum of the mechanisms' pulls and pushes."""
-    drive = p.peer_weight * exposure[i]
-    m = manager[i]
-    manager_active = 1.0 if (m >= 0 and is_active(stage[m])) else 0.0
-    own_share = (1.0 - p.boardroom_weight) if m >= 0 else 0.0
-    drive += p.role_model_weight * (own_share * manager_active + p.boardroom_weight * exec_active_share)
-    drive += p.purpose_weight * alignment[i]
-    value = 0.5 * (1.0 - math.exp(-active_neighbours[i] / p.value_saturation))
-    value += 0.5 * (1.0 - math.exp(-knowledge_density[department[i]] / p.value_saturation))
-    drive += p.network_value_weight * value
-    drive -= p.posting_friction
-    drive -= p.fear_weight * (1.0 - safety[i])
-    return drive
+def platform_value(active_neighbours, knowledge_density, p):
+    """Value of the platform to a person, in [0, 1]: active contacts and reusable knowledge (000)."""
+    people = saturating(active_neighbours, p.value_saturation)
+    knowledge = saturating(knowledge_density, p.value_saturation)
+    return p.value_people_share * people + (1.0 - p.value_people_share) * knowledge
+
+
+@njit(cache=True, inline="always")
+def pulls(i, is_formal_leader, department, leader_signal, alignment, reputation, exposure, active_neighbours,
+          knowledge_density, novelty, p):
+    """What draws employee ``i`` to the platform: the value side of their motivation."""
+    value = p.peer_weight * exposure[i]
+    value += p.role_model_weight * leader_signal[i]
+    value += p.purpose_weight * alignment[i]
+    value += p.network_value_weight * platform_value(active_neighbours[i], knowledge_density[department[i]], p)
+    value += p.launch_novelty * novelty
+    rep = reputation[i]
+    value += p.recognition_weight * rep / (rep + p.recognition_saturation)
+    value += p.rally
+    if is_formal_leader[i]:
+        value += p.leader_pull
+    return value
+
+
+@njit(cache=True, inline="always")
+def effort_of(i, threshold, habit, p):
+    """Personal effort of contributing, lowered by habit (learning the tool)."""
+    return threshold[i] * (1.0 - p.habit_weight * habit[i])
+
+
+@njit(cache=True, inline="always")
+def contributing_cost(i, effort, customer_facing, safety, p):
+    """Cost of contributing: effort scaled by friction, plus fear and visible failure."""
+    # Friction is time spent on approvals: it scales one's own effort, so the eager still post.
+    cost = effort * (1.0 + p.friction_cost)
+    cost += p.fear_weight * (1.0 - safety[i])
+    if customer_facing[i]:
+        cost += p.facing_failure
+    return cost
 
 
 @njit(cache=True, parallel=True)
-def participation(stage, has_access, weeks_with_access, threshold, is_formal_leader, manager,
-                  department, alignment, safety, reputation, exposure, active_neighbours,
-                  knowledge_density, audience, exec_active_share, attention_norm, p,
-                  u_adopt, u_read, u_lapse, u_post, u_mistake,
-                  out_stage, out_posts, out_mistake, out_reputation):
-    """One week of employee participation decisions (mechanisms 1-6).
+def participation(stage, has_access, weeks_with_access, threshold, propensity, is_formal_leader,
+                  customer_facing, department, leader_signal, alignment, safety, reputation, habit,
+                  exposure, active_neighbours, knowledge_density, p,
+                  u_adopt, u_read, u_lapse, u_react, u_post, u_mistake,
+                  out_stage, out_posts, out_reacted, out_mistake):
+    """One week of employee participation decisions (mechanisms 1-6, 12).
 
-    Someone with access who is not contributing starts when their drive reaches their
-    personal threshold (the Watts rule when only peer influence is on), or tries it by chance
-    with probability ``spontaneous_adoption + novelty + imitation * exposure`` (the Bass
-    hazard; ``novelty`` is ``launch_novelty`` halving every ``novelty_half_life`` weeks after
-    one gets access: the launch buzz). Formal
-    leaders who walk the talk multiply their own bar by ``1 - leader_participation``; lapsed users
-    face ``relapse_penalty`` more. A contributor lapses, with probability ``lapse_rate``,
-    once their drive is more than ``lapse_margin`` below their bar. Contributors post
-    ``contribution_rate * (1 + reputation) ** reputation_feedback`` items a week (slowed by
-    friction), each of which can go wrong in public with ``mistake_rate``. Reputation fades and
-    grows with posts times their audience, and readers' attention goes preferentially to the
-    already recognised (weight ``(1 + reputation) ** reputation_feedback`` over its mean
-    ``attention_norm``): the virtuous participation cycle (000), which makes participation
-    unequal without anyone being told to.
+    For an employee with access, the net motivation ``m = v - c`` weighs the pulls ``v``
+    (:func:`pulls`: visible peers, the hierarchy signal, purpose, platform value, novelty, one's
+    own recognition, a crisis rally, a leader's role) against the costs ``c``
+    (:func:`contributing_cost`): personal effort ``e`` (:func:`effort_of`, lowered by habit)
+    multiplied by ``1 + friction_cost`` (approval steps make every post take longer, so friction
+    weighs most on those for whom posting is already an effort), fear and visible failure with
+    customers. Then:
+
+    - someone who is not contributing starts with chance
+      ``1 - (1 - b) * (1 - choice(m - relapse))``, where ``b = spontaneous_adoption +
+      imitation * exposure`` is the Bass hazard and ``relapse`` is ``relapse_penalty`` for a
+      lapsed contributor;
+    - a contributor lapses with chance ``lapse_rate * choice(-m - lapse_margin)``;
+    - a non-user starts reading with chance ``reading_uptake * r`` and a reader stops with
+      ``reading_lapse * (1 - r)``, ``r = choice(v - reading_effort * e)``: reading draws on the
+      same pulls and costs a share of one's effort, so those for whom it is an effort never look;
+    - a reader or contributor reacts (likes, comments) with chance
+      ``choice(m + reaction_ease) * content``, ``content`` the knowledge visible to them;
+    - a contributor posts ``floor(rate + u)`` items with
+      ``rate = min(posting_budget, contribution_rate * propensity * visibility) * post_speed``,
+      ``visibility = (1 + reputation / recognition_saturation) ** reputation_feedback``;
+      each post goes wrong in public with ``mistake_rate``.
+
+    ``novelty = 0.5 ** (weeks_with_access / novelty_half_life)``. Stages of contributors are
+    labelled contributor here; :func:`recognition` relabels champions.
 
     Args:
         stage: int8 (N,), has_access: bool (N,), weeks_with_access: int32 (N,),
-        threshold: float64 (N,),
-        is_formal_leader: bool (N,), manager: int32 (N,), department: int32 (N,),
-        alignment, safety, reputation, exposure: float64 (N,), active_neighbours: int32 (N,).
+        threshold, propensity: float64 (N,), is_formal_leader, customer_facing: bool (N,),
+        department: int32 (N,), leader_signal, alignment, safety, reputation, habit,
+        exposure: float64 (N,), active_neighbours: int32 (N,).
         knowledge_density: float64 (D,), reusable knowledge per head visible in department d.
-        audience: float64 (D,), share of colleagues who read a post from department d.
-        exec_active_share: float, share of the executive team that is active.
-        attention_norm: float, mean attention weight of last week's contributors (>0).
         p: :class:`ParticipationParams`.
-        u_adopt, u_read, u_lapse, u_post, u_mistake: float64 (N,) uniforms in [0, 1).
-        out_stage: int8 (N,), out_posts: int32 (N,), out_mistake: bool (N,),
-        out_reputation: float64 (N,), written.
+        u_adopt, u_read, u_lapse, u_react, u_post, u_mistake: float64 (N,) uniforms in [0, 1).
+        out_stage: int8 (N,), out_posts: int64 (N,), out_reacted, out_mistake: bool (N,), written.
     """
     for i in prange(stage.shape[0]):
         s = stage[i]
         new = s
+        posts = 0
+        reacted = False
+        mistake = False
         if has_access[i]:
-            drive = drive_of(i, stage, manager, department, alignment, safety, exposure,
-                             active_neighbours, knowledge_density, exec_active_share, p)
-            bar = threshold[i]
-            if is_formal_leader[i]:
-                bar *= 1.0 - p.leader_participation
-            if s == LAPSED:
-                bar += p.relapse_penalty
+            novelty = 0.5 ** (weeks_with_access[i] / p.novelty_half_life)
+            kd = knowledge_density[department[i]]
+            value = pulls(i, is_formal_leader, department, leader_signal, alignment, reputation, exposure,
+                          active_neighbours, knowledge_density, novelty, p)
+            effort = effort_of(i, threshold, habit, p)
+            m = value - contributing_cost(i, effort, customer_facing, safety, p)
             if is_active(s):
-                if drive < bar - p.lapse_margin and u_lapse[i] < p.lapse_rate:
+                if u_lapse[i] < p.lapse_rate * choice(-m - p.lapse_margin, p.decision_noise):
                     new = LAPSED
             else:
-                novelty = p.launch_novelty * 0.5 ** (weeks_with_access[i] / p.novelty_half_life)
-                if drive >= bar or u_adopt[i] < p.spontaneous_adoption + novelty + p.imitation * exposure[i]:
+                relapse = p.relapse_penalty if s == LAPSED else 0.0
+                bass = min(1.0, p.spontaneous_adoption + p.imitation * exposure[i])
+                start = 1.0 - (1.0 - bass) * (1.0 - choice(m - relapse, p.decision_noise))
+                if u_adopt[i] < start:
                     new = CONTRIBUTOR
-            if new == s and s == NON_USER and u_read[i] < p.reading_uptake:
-                new = READER
-        rep = reputation[i] * (1.0 - p.reputation_decay)
-        posts = 0
-        if is_active(new):
-            recognition = (1.0 + reputation[i]) ** p.reputation_feedback
-            rate = p.contribution_rate * recognition * (1.0 - 0.5 * p.posting_friction)
-            posts = int(math.floor(rate + u_post[i]))
-            rep += posts * audience[department[i]] * recognition / attention_norm
-            new = CHAMPION if rep >= p.champion_reputation else CONTRIBUTOR
-        mistake = False
-        if posts > 0 and p.mistake_rate > 0.0:
-            mistake = u_mistake[i] < 1.0 - (1.0 - p.mistake_rate) ** posts
+            if new == s and (s == NON_USER or s == READER):
+                # Reading draws on the same pulls but costs only a share of one's effort.
+                reading = choice(value - p.reading_effort * effort, p.decision_noise)
+                if s == NON_USER and u_read[i] < p.reading_uptake * reading:
+                    new = READER
+                elif s == READER and u_read[i] < p.reading_lapse * (1.0 - reading):
+                    new = NON_USER
+            if new == READER or is_active(new):
+                content = saturating(kd, p.value_saturation)
+                reacted = u_react[i] < choice(m + p.reaction_ease, p.decision_noise) * content
+            if is_active(new):
+                visibility = (1.0 + reputation[i] / p.recognition_saturation) ** p.reputation_feedback
+                rate = min(p.posting_budget, p.contribution_rate * propensity[i] * visibility) * p.post_speed
+                posts = int(math.floor(rate + u_post[i]))
+                if posts > 0 and p.mistake_rate > 0.0:
+                    mistake = u_mistake[i] < 1.0 - (1.0 - p.mistake_rate) ** posts
         out_stage[i] = new
         out_posts[i] = posts
+        out_reacted[i] = reacted
         out_mistake[i] = mistake
-        out_reputation[i] = rep
 
 
 @njit(cache=True, parallel=True)
-def fear_spread(indptr, indices, weak_ties, weak_count, mistake, safety,
-                blame_culture, fear_contagion, safety_recovery, initial_safety, mistake_candour,
-                out_safety):
-    """Blame dents the safety of the person who erred and of the colleagues who saw it (002).
+def recognition(stage, posts, reputation, habit, department, praise, attention_open, attention_dept,
+                reputation_feedback, recognition_saturation, reputation_decay, habit_gain, habit_decay,
+                champion_reputation, out_stage, out_reputation, out_habit):
+    """Readers' attention shared among this week's posts; reputation, habit and champions (000).
 
-    ``loss = blame_culture * (own mistake + fear_contagion * share of contacts who erred)``;
-    safety shrinks by that share, then recovers towards ``initial_safety`` at
-    ``safety_recovery * (1 - blame_culture * (1 - mistake_candour))``: where mistakes are
-    admitted quickly (candour) or not punished, safety comes back.
+    Each post of ``i`` gets attention in proportion to its visibility
+    ``(1 + reputation_i / recognition_saturation) ** f`` (the already recognised are read first): ``attention_open`` and ``attention_dept[d]`` are
+    the attention per unit of visible posting in the open space and in department ``d`` (the
+    caller divides the attention of this week's viewers by the sum of ``posts * visibility``,
+    so the attention handed out equals the attention there was: it is conserved, and reputation
+    cannot run away). Customer ``praise`` for public answers adds to it. Reputation is the
+    attention received, in views a week, smoothed: it moves a share ``reputation_decay`` of the
+    way to this week's attention. The habit grows in a week one posts and fades otherwise. Contributors
+    whose reputation reaches ``champion_reputation`` are champions.
+
+    Args:
+        stage: int8 (N,) after this week's decisions. posts: int64 (N,). reputation, habit:
+            float64 (N,) at the start of the week. department: int32 (N,). praise: float64 (N,).
+        attention_open: float. attention_dept: float64 (D,).
+        out_stage: int8 (N,), out_reputation, out_habit: float64 (N,), written.
+    """
+    for i in prange(stage.shape[0]):
+        received = praise[i]
+        h = habit[i]
+        if posts[i] > 0:
+            visibility = (1.0 + reputation[i] / recognition_saturation) ** reputation_feedback
+            received += posts[i] * visibility * (attention_open + attention_dept[department[i]])
+            h += habit_gain * (1.0 - h)
+        else:
+            h -= habit_decay * h
+        rep = reputation[i] + reputation_decay * (received - reputation[i])
+        s = stage[i]
+        if is_active(s):
+            s = CHAMPION if rep >= champion_reputation else CONTRIBUTOR
+        out_stage[i] = s
+        out_reputation[i] = rep
+        out_habit[i] = h
+
+
+@njit(cache=True, parallel=True)
+def safety_update(indptr, indices, weak_ties, weak_count, mistake, safety, p, out_safety):
+    """Blame erodes psychological safety; candour rebuilds it (002). Also a crisis's fear.
+
+    A person observes their own public mistake (weight 1) and the share of contacts who erred
+    (weight ``fear_contagion``): ``e = own + fear_contagion * seen``. A share ``blame_culture``
+    of mistakes is blamed, destroying ``min(1, blame_impact * blame_culture * e)`` of safety;
+    the rest are admitted with ``mistake_candour``, giving back
+    ``candour_repair * (1 - blame_culture) * mistake_candour * min(1, e)`` of the safety lost.
+    A crisis destroys ``crisis_loss`` more. Safety then drifts back towards ``initial_safety``
+    at ``safety_recovery``.
 
     Args:
         indptr, indices: organisation graph (CSR); weak_ties, weak_count: grown ties.
         mistake: bool (N,), this week's public mistakes. safety: float64 (N,).
-        out_safety: float64 (N,), written.
+        p: :class:`SafetyParams`. out_safety: float64 (N,), written.
     """
     for i in prange(safety.shape[0]):
         contacts = 0
@@ -287,12 +418,13 @@ def fear_spread(indptr, indices, weak_ties, weak_count, mistake, safety,
             if mistake[weak_ties[i, k]]:
                 erred += 1
         seen = erred / contacts if contacts > 0 else 0.0
-        own = 1.0 if mistake[i] else 0.0
-        loss = min(1.0, blame_culture * (own + fear_contagion * seen))
-        s = safety[i] * (1.0 - loss)
-        if s < initial_safety:
-            s += safety_recovery * (1.0 - blame_culture * (1.0 - mistake_candour)) * (initial_safety - s)
-        out_safety[i] = s
+        events = (1.0 if mistake[i] else 0.0) + p.fear_contagion * seen
+        s = safety[i]
+        s -= min(1.0, p.blame_impact * p.blame_culture * events) * s
+        s += p.candour_repair * (1.0 - p.blame_culture) * p.mistake_candour * min(1.0, events) * (1.0 - s)
+        s -= min(1.0, p.crisis_loss) * s
+        s += p.safety_recovery * (p.initial_safety - s)
+        out_safety[i] = min(1.0, max(0.0, s))
 
 
 @njit(cache=True)
@@ -320,14 +452,14 @@ def grow_weak_ties(indptr, indices, department, posts, contributors, tie_chance,
     """Open, visible activity creates ties across departments ("connective", 002).
 
     Each employee who posted this week, with probability ``tie_chance``, finds someone picked
-    uniformly from ``contributors`` (the model passes this week's posters); if that person is in another department, not yet
-    tied and both have room, a tie forms in both directions. Serial on purpose: ties are
-    appended in employee order, so the result does not depend on threads. Mutates
-    ``weak_ties`` and ``weak_count`` in place (they are an append-only store).
+    uniformly from ``contributors`` (the model passes this week's posters); if that person is in
+    another department, not yet tied and both have room, a tie forms in both directions. Serial
+    on purpose: ties are appended in employee order, so the result does not depend on threads.
+    Mutates ``weak_ties`` and ``weak_count`` in place.
 
     Args:
         indptr, indices: organisation graph (CSR). department: int32 (N,).
-        posts: int32 (N,). contributors: int32 (C,), sorted ids of this week's contributors.
+        posts: int64 (N,). contributors: int32 (C,), sorted ids of this week's contributors.
         tie_chance: float. u_tie, u_target: float64 (N,) uniforms.
         weak_ties: int32 (N, K), weak_count: int32 (N,), updated.
 
@@ -357,14 +489,50 @@ def grow_weak_ties(indptr, indices, department, posts, contributors, tie_chance,
     return formed
 
 
+@njit(cache=True)
+def drop_weak_ties(leavers, weak_ties, weak_count):
+    """Remove every grown tie of the people who left (the ties were theirs, not their seat's).
+
+    Serial, in the order of ``leavers``; each partner's list keeps its order (entries after the
+    removed one shift left). Mutates ``weak_ties`` and ``weak_count`` in place.
+
+    Args:
+        leavers: int32 (L,), sorted ids. weak_ties: int32 (N, K). weak_count: int32 (N,).
+
+    Returns:
+        The number of ties removed.
+    """
+    removed = 0
+    for a in range(leavers.shape[0]):
+        i = leavers[a]
+        for k in range(weak_count[i]):
+            j = weak_ties[i, k]
+            n = weak_count[j]
+            pos = -1
+            for q in range(n):
+                if weak_ties[j, q] == i:
+                    pos = q
+                    break
+            if pos >= 0:
+                for q in range(pos, n - 1):
+                    weak_ties[j, q] = weak_ties[j, q + 1]
+                weak_ties[j, n - 1] = -1
+                weak_count[j] = n - 1
+            weak_ties[i, k] = -1
+            removed += 1
+        weak_count[i] = 0
+    return removed
+
+
 @njit(cache=True, parallel=True)
 def productivity(department, cross_ties, stage, has_access, knowledge_density,
-                 creative_gain, connective_gain, compounding_gain, value_saturation,
+                 creative_gain, connective_gain, compounding_gain, value_saturation, connective_ties,
                  out_gain, out_reuse):
     """Productivity gain of each employee this week, as a share of an employee-week (002).
 
     Creative: contributors. Connective: users with ties into other departments (finding who
-    knows what). Compounding: users reusing the knowledge stock they can see.
+    knows what), saturating at ``connective_ties``. Compounding: users reusing the knowledge
+    stock they can see.
 
     Args:
         department: int32 (N,). cross_ties: int32 (N,), ties into other departments.
@@ -376,9 +544,9 @@ def productivity(department, cross_ties, stage, has_access, knowledge_density,
         gain = 0.0
         reuse = 0.0
         if has_access[i] and (s == READER or is_active(s)):
-            reuse = 1.0 - math.exp(-knowledge_density[department[i]] / value_saturation)
+            reuse = saturating(knowledge_density[department[i]], value_saturation)
             gain = compounding_gain * reuse
-            gain += connective_gain * (1.0 - math.exp(-cross_ties[i] / CONNECTIVE_TIES))
+            gain += connective_gain * saturating(cross_ties[i], connective_ties)
             if is_active(s):
                 gain += creative_gain
         out_gain[i] = gain
@@ -390,20 +558,23 @@ def customer_step(indptr, indices, contact_indptr, contact_indices, employee_act
                   aware, member, trust, baseline_trust, sentiment, problem_age, p,
                   u_aware, u_join, u_problem, u_answer, u_idea, u_peer,
                   out_aware, out_member, out_trust, out_sentiment, out_problem_age,
-                  out_answered_age, out_idea, out_peer_answer):
+                  out_answered_age, out_public_answer, out_idea, out_peer_answer):
     """One week of every customer (mechanisms 7 and 9; 000, 002, 003).
 
     Awareness comes from broadcast marketing, from members among one's contacts (word of
-    mouth) and from an active employee in contact. Aware customers join with a chance that
-    grows with trust and with how well the community answers (a dead community attracts no
-    one); a member who gives up on an unanswered problem leaves. Problems arrive at ``problem_rate``; members' problems are asked in
-    public and answered by the community (``community_answer_chance``, already lowered by
-    silos) or by classic support; others by support, or by the community when the company
-    listens. Solved problems build trust (public answers 1.5 times as much); problems waiting
-    beyond ``patience`` erode it, and a customer gives up after four patience periods.
-    Detractors among one's contacts pull trust down, advocates up at a quarter strength; public
-    mistakes move the trust of aware customers by ``trust_shift``. Trust drifts back towards
-    its baseline at ``trust_reversion`` (the rest of the relationship with the company).
+    mouth) and from an active employee in contact (``contact_pull``). Aware customers join with
+    a chance that grows with trust and with how well the community answers (a dead community
+    attracts no one); a member who gives up on an unanswered problem leaves. Problems arrive at
+    ``problem_rate``; members' problems are asked in public and answered by the community
+    (``community_answer_chance``, already lowered by silos) or by classic support; others by
+    support, or by the community when the company listens. A community answer is public: it
+    is recorded in ``out_public_answer`` (the model credits the staff who gave it). Solved
+    problems build trust (``answer_trust_gain``, ``public_answer_bonus`` times more when
+    answered in public); problems waiting beyond ``patience`` erode it
+    (``waiting_trust_loss``), and a customer gives up after ``give_up_factor`` patience
+    periods. Detractors among one's contacts pull trust down, advocates up at
+    ``advocate_pull``; public mistakes move the trust of aware customers by ``trust_shift``.
+    Trust drifts back towards its baseline at ``trust_reversion``.
 
     Args:
         indptr, indices: customer graph (CSR). contact_indptr, contact_indices: customer ->
@@ -413,8 +584,8 @@ def customer_step(indptr, indices, contact_indptr, contact_indices, employee_act
         p: :class:`CustomerParams`.
         u_aware, u_join, u_problem, u_answer, u_idea, u_peer: float64 (M,) uniforms.
         out_*: the next week's state (same dtypes), ``out_answered_age`` int32 (M,): weeks the
-            problem solved this week waited, -1 if none; ``out_idea``, ``out_peer_answer``
-            bool (M,).
+            problem solved this week waited, -1 if none; ``out_public_answer``, ``out_idea``,
+            ``out_peer_answer`` bool (M,).
     """
     for c in prange(aware.shape[0]):
         degree = indptr[c + 1] - indptr[c]
@@ -434,7 +605,7 @@ def customer_step(indptr, indices, contact_indptr, contact_indices, employee_act
             if employee_active[contact_indices[k]]:
                 contact_active = True
                 break
-        contact = CONTACT_PULL if contact_active else 0.0
+        contact = p.contact_pull if contact_active else 0.0
 
         a = aware[c]
         m = member[c]
@@ -448,6 +619,7 @@ def customer_step(indptr, indices, contact_indptr, contact_indices, employee_act
 
         age = problem_age[c]
         answered_age = -1
+        public = False
         if age < 0:
             if u_problem[c] < p.problem_rate:
                 age = 0
@@ -459,17 +631,19 @@ def customer_step(indptr, indices, contact_indptr, contact_indices, employee_act
                 community = p.listening * p.community_answer_chance
             solve = 1.0 - (1.0 - p.support_answer_rate) * (1.0 - community)
             if u_answer[c] < solve:
-                gain = ANSWER_TRUST_GAIN * (PUBLIC_ANSWER_BONUS if community > 0.0 and m else 1.0)
+                # u < community: the community answered (in public); else classic support did.
+                public = u_answer[c] < community
+                gain = p.answer_trust_gain * (p.public_answer_bonus if public else 1.0)
                 t += min(1.0, gain) * (1.0 - t)
                 answered_age = age
                 age = -1
             elif age > p.patience:
-                t -= WAITING_TRUST_LOSS * t
-                if age > GIVE_UP_FACTOR * p.patience:
+                t -= p.waiting_trust_loss * t
+                if age > p.give_up_factor * p.patience:
                     age = -1
                     m = False  # gave up on the community too
         if degree > 0:
-            t += p.detractor_influence * (ADVOCATE_PULL * advocates - detractors) / degree
+            t += p.detractor_influence * (p.advocate_pull * advocates - detractors) / degree
         if a:
             t += p.trust_shift
         t = min(1.0, max(0.0, t))
@@ -485,5 +659,6 @@ def customer_step(indptr, indices, contact_indptr, contact_indices, employee_act
         out_sentiment[c] = sent
         out_problem_age[c] = age
         out_answered_age[c] = answered_age
+        out_public_answer[c] = public
         out_idea[c] = m and u_idea[c] < p.idea_rate * t
         out_peer_answer[c] = m and t >= p.advocate_trust and u_peer[c] < p.peer_answer_rate

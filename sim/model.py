@@ -1,23 +1,24 @@
 """The Mesa model: orchestration of one organisation, its customers and a rollout strategy.
 
-``SocialBusinessModel`` owns the state (numpy arrays), the networks and one seeded
-``numpy.random.Generator``. Each ``step()`` is one week: apply the rollout schedule and
-shocks (004, 003), draw this week's uniforms, call the kernels of :mod:`sim.kernels` (or their
-plain-Python twins in :mod:`sim.reference`) in a fixed order, do the sums, and record the
-week's outputs. Nothing here depends on which strategy is being run: a strategy is only a
-:class:`~sim.scenario.Scenario`.
+``SocialBusinessModel`` owns the state (numpy arrays, :mod:`sim.state`), the networks and one
+seeded ``numpy.random.Generator``. Each ``step()`` is one week: draw this week's uniforms, apply
+the rollout schedule, shocks and turnover (:mod:`sim.schedule`), call the kernels of
+:mod:`sim.kernels` (or their plain-Python twins in :mod:`sim.reference`) in a fixed order, do the
+sums, and record the week's outputs. Nothing here depends on which strategy is being run: a
+strategy is only a :class:`~sim.scenario.Scenario`.
 
-Order of a week: schedule -> purpose cascade (001, 004) -> exposure to active contacts
-(Centola) -> participation decisions and posts (000, 001, 004) -> fear and blame (002) ->
-knowledge stock -> weak ties grow (002) -> productivity (002) -> customers (000, 002, 003) ->
-listening and co-creation (003) -> cost and value -> record.
+Order of a week: draws -> schedule, shocks, turnover -> purpose cascade (001, 004) -> what people
+see: visibly active contacts (Centola) and leaders (004; Wang et al. 2013; Chelmis & Prasanna
+2013) -> participation decisions, reactions and posts (000, 001, 004) -> attention and reputation
+(000) -> safety: blame and candour (002) -> knowledge stock -> weak ties grow (002) ->
+productivity (002) -> customers, and what they do to staff (000, 002, 003, 004) -> listening and
+co-creation (003) -> cost and value -> record.
 """
 
 from __future__ import annotations
 
 import math
 import secrets
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -27,92 +28,29 @@ import numpy as np
 from . import kernels, reference
 from .agents import Customer, Employee, Leader
 from .errors import ScenarioError
-from .kernels import (CHAMPION, CONTRIBUTOR, CustomerParams, LAPSED, NON_USER,
-                      ParticipationParams)
+from .kernels import (CHAMPION, CONTRIBUTOR, READER, CustomerParams, ParticipationParams, SafetyParams)
 from .networks import Market, Organisation, build_market, build_organisation
 from .outputs import RunResult, SeriesRecorder
 from .scenario import Scenario, load_scenario, make_scenario
+from .schedule import apply_schedule
+from .state import Totals, initial_customers, initial_employees
 
 ENGINES = {"numba": kernels, "python": reference}
 
 #: Random streams drawn per employee and per customer each week, in this order.
-EMPLOYEE_STREAMS = ("adopt", "read", "lapse", "post", "mistake", "tie", "tie_target")
+EMPLOYEE_STREAMS = ("adopt", "read", "lapse", "react", "post", "mistake", "tie", "tie_target", "leave")
 CUSTOMER_STREAMS = ("aware", "join", "problem", "answer", "idea", "peer_answer")
 
-MISTAKE_TRUST_STEP = 0.001  # trust moved per log-unit of visible mistakes, by candour (002)
-VIRAL_TRUST_STEP = 0.1  # trust moved by a viral mistake of severity 1, by candour (002, 003)
-TRUST_SPREAD = 0.1  # standard deviation of customers' initial trust
-THRESHOLD_CAP = 3.0  # thresholds are clipped to [0, THRESHOLD_CAP]
-
-
 #: Outputs also exposed through Mesa's DataCollector (for mesa.batch_run users).
-DATACOLLECTOR_COLUMNS = ("active_share", "active_contributors", "readers", "lapsed", "gini",
-                         "productivity_gain", "members", "advocates", "detractors", "mean_trust",
-                         "net_value")
+DATACOLLECTOR_COLUMNS = ("active_share", "active_share_of_all", "contributors_4w", "viewers_4w", "readers",
+                         "lapsed", "gini", "top1_share", "productivity_gain", "members", "advocates",
+                         "detractors", "mean_trust", "net_value")
 
 
 def _series_reporter(name: str):
     def report(model: "SocialBusinessModel") -> float:
         return float(model.recorder.columns[name][model.week])
     return report
-
-
-@dataclass
-class EmployeeState:
-    """Struct of arrays: one row per employee (department-major order)."""
-
-    stage: np.ndarray  # int8
-    has_access: np.ndarray  # bool
-    weeks_with_access: np.ndarray  # int32
-    threshold: np.ndarray  # float64
-    receptiveness: np.ndarray  # float64, how much of the purpose one takes in
-    early_adopter: np.ndarray  # bool, volunteers (lowest thresholds)
-    clarity: np.ndarray  # float64, perceived purpose clarity
-    alignment: np.ndarray  # float64
-    safety: np.ndarray  # float64
-    reputation: np.ndarray  # float64
-    contributions: np.ndarray  # int64, cumulative posts
-    posts: np.ndarray  # int32, this week's posts
-    mistake: np.ndarray  # bool, this week's public mistakes
-    productivity: np.ndarray  # float64, this week's gain
-    reuse: np.ndarray  # float64, this week's knowledge reuse intensity
-    exposure: np.ndarray  # float64
-    active_neighbours: np.ndarray  # int32
-    weak_ties: np.ndarray  # int32 (N, K)
-    weak_count: np.ndarray  # int32
-
-
-@dataclass
-class CustomerState:
-    """Struct of arrays: one row per customer."""
-
-    aware: np.ndarray  # bool
-    member: np.ndarray  # bool
-    trust: np.ndarray  # float64
-    baseline_trust: np.ndarray  # float64, what trust drifts back to
-    sentiment: np.ndarray  # int8: -1 detractor, 0 neutral, 1 advocate
-    problem_age: np.ndarray  # int32, -1 = no open problem
-    ideas: np.ndarray  # int32, cumulative
-    answers: np.ndarray  # int32, cumulative answers given to fellow customers
-    answered_age: np.ndarray  # int32, this week
-    idea: np.ndarray  # bool, this week
-    peer_answer: np.ndarray  # bool, this week
-
-
-@dataclass
-class Totals:
-    """Running organisation-level quantities (knowledge, ideas, money)."""
-
-    knowledge_open: float = 0.0
-    knowledge_dept: np.ndarray = field(default_factory=lambda: np.zeros(0))
-    peer_answers: int = 0
-    ideas: int = 0
-    ideas_captured: float = 0.0
-    innovations: float = 0.0
-    signals_captured: float = 0.0
-    cumulative_cost: float = 0.0
-    cumulative_value: float = 0.0
-    weak_ties_formed: int = 0
 
 
 def is_active_stage(stage: np.ndarray) -> np.ndarray:
@@ -149,8 +87,8 @@ class SocialBusinessModel(mesa.Model):
 
     Attributes:
         config: the validated scenario. levers: the values in force (shocks change them).
-        org, market: the networks. state, customer_state: the agents' arrays.
-        week: weeks simulated so far. recorder: the weekly outputs.
+        org, market: the networks. state, customer_state, totals: the agents' arrays and
+        organisation totals. week: weeks simulated so far. recorder: the weekly outputs.
     """
 
     def __init__(self, config: Scenario | str | Path | None = None, *, rng: Any = None,
@@ -172,6 +110,7 @@ class SocialBusinessModel(mesa.Model):
         self.levers: dict[str, Any] = config.to_dict()
         self.week = 0
         self.events: list[dict[str, Any]] = []
+        self.viral_severity = 0.0
         self._views_built = False
 
         c = config
@@ -198,40 +137,31 @@ class SocialBusinessModel(mesa.Model):
     # ------------------------------------------------------------------ set-up
     def _init_state(self) -> None:
         c, org, n = self.config, self.org, self.org.n
-        rng = self.rng
-        threshold = np.clip(rng.normal(c.threshold_mean, c.threshold_sd, n), 0.0, THRESHOLD_CAP)
-        receptiveness = rng.uniform(0.5, 1.0, n)
-        n_early = int(round(c.early_adopter_share * n))
-        early = np.zeros(n, dtype=bool)
-        early[np.argsort(threshold, kind="stable")[:n_early]] = True
-        self.state = EmployeeState(
-            stage=np.full(n, NON_USER, dtype=np.int8), has_access=np.zeros(n, dtype=bool),
-            weeks_with_access=np.zeros(n, dtype=np.int32), threshold=threshold, receptiveness=receptiveness, early_adopter=early,
-            clarity=np.zeros(n), alignment=np.zeros(n), safety=np.full(n, c.initial_safety),
-            reputation=np.zeros(n), contributions=np.zeros(n, dtype=np.int64),
-            posts=np.zeros(n, dtype=np.int32), mistake=np.zeros(n, dtype=bool),
-            productivity=np.zeros(n), reuse=np.zeros(n), exposure=np.zeros(n),
-            active_neighbours=np.zeros(n, dtype=np.int32),
-            weak_ties=np.full((n, c.max_weak_ties if c.use_network_effect else 0), -1, dtype=np.int32),
-            weak_count=np.zeros(n, dtype=np.int32))
+        self.state, self.early_cutoff = initial_employees(self.rng, c, n)
+        self.customer_state = initial_customers(self.rng, c, self.market.n)
+        # Schedule events and newcomers draw from generators of their own, so that the weekly
+        # streams stay common across scenarios whatever their waves, shocks and turnover.
+        event_seed, newcomer_seed = self.rng.integers(0, 2**63, size=2)
+        self.event_rng = np.random.default_rng(int(event_seed))
+        self.newcomer_rng = np.random.default_rng(int(newcomer_seed))
         self.is_formal_leader = org.is_manager | org.is_executive
+        self.is_middle_manager = org.is_manager & ~org.is_executive
+        self.has_boss = org.manager >= 0
+        self.n_reports = np.bincount(org.manager[self.has_boss], minlength=n)[:n].astype(np.float64)
+        boss_is_middle = np.zeros(n, dtype=bool)
+        boss_is_middle[self.has_boss] = self.is_middle_manager[org.manager[self.has_boss]]
+        self.boss_is_middle = boss_is_middle
+        self.n_middle_reports = np.bincount(org.manager[self.has_boss & self.is_middle_manager],
+                                            minlength=n)[:n].astype(np.float64)
         self.influence_weight = 1.0 + c.informal_leader_weight * org.is_informal_leader * c.use_role_models
         self.dept_size = np.diff(org.dept_start).astype(np.float64)
         # Ties into other departments at the start: the silo structure the run begins with.
         src = np.repeat(np.arange(n), np.diff(org.indptr))
         self.base_cross_ties = np.bincount(
             src[org.department[src] != org.department[org.indices]], minlength=n).astype(np.int32)
-        m = self.market.n
-        trust = np.clip(rng.normal(c.initial_trust, TRUST_SPREAD, m), 0.0, 1.0)
-        self.customer_state = CustomerState(
-            aware=np.zeros(m, dtype=bool), member=np.zeros(m, dtype=bool),
-            trust=trust, baseline_trust=trust.copy(),
-            sentiment=np.zeros(m, dtype=np.int8), problem_age=np.full(m, -1, dtype=np.int32),
-            ideas=np.zeros(m, dtype=np.int32), answers=np.zeros(m, dtype=np.int32), answered_age=np.full(m, -1, dtype=np.int32),
-            idea=np.zeros(m, dtype=bool), peer_answer=np.zeros(m, dtype=bool))
         self.totals = Totals(knowledge_dept=np.zeros(org.n_departments))
-        self.customer_state.sentiment[:] = np.where(
-            self.customer_state.trust <= c.detractor_trust, -1, 0).astype(np.int8)
+        #: Cumulative contributions of users who left (turnover), for the inequality measures.
+        self.departed: list[np.ndarray] = []
 
     # ------------------------------------------------------------------ agents (views)
     def _ensure_agent_views(self) -> None:
@@ -266,150 +196,142 @@ class SocialBusinessModel(mesa.Model):
         """Customers."""
         return self.agents.select(agent_type=Customer)
 
+    # ------------------------------------------------------------------ what people see
+    def visibly_active(self) -> np.ndarray:
+        """Who colleagues see contributing: posted within the last ``visibility_window`` weeks."""
+        st = self.state
+        return st.has_access & (st.last_post > self.week - self.config.visibility_window)
+
+    def _leader_signal(self, visible: np.ndarray) -> np.ndarray:
+        """What each person sees along the hierarchy, in [0, 1], by ``hierarchy_influence`` (004).
+
+        top_down: one's manager (and the executive team, weight ``boardroom_weight``) seen
+        contributing. bottom_up: the share of one's direct reports seen contributing (Wang,
+        Meister & Gray 2013: influence runs up, not down). middle_out: a middle manager seen
+        contributing by their reports, and by the executive above them (Chelmis & Prasanna 2013).
+        """
+        c, org, n = self.config, self.org, self.org.n
+        signal = np.zeros(n)
+        if c.hierarchy_influence == "top_down":
+            bw = c.boardroom_weight
+            execs = org.is_executive
+            exec_share = float(visible[execs].mean()) if execs.any() else 0.0
+            boss_visible = np.zeros(n)
+            boss_visible[self.has_boss] = visible[org.manager[self.has_boss]]
+            signal = np.where(self.has_boss, (1.0 - bw) * boss_visible, 0.0) + bw * exec_share
+        elif c.hierarchy_influence == "bottom_up":
+            seen = np.bincount(org.manager[self.has_boss & visible], minlength=n)[:n]
+            np.divide(seen, self.n_reports, out=signal, where=self.n_reports > 0)
+        else:  # middle_out
+            boss_visible = np.zeros(n)
+            boss_visible[self.has_boss] = visible[org.manager[self.has_boss]]
+            signal = np.where(self.boss_is_middle, boss_visible, 0.0)
+            seen = np.bincount(org.manager[self.has_boss & self.is_middle_manager & visible], minlength=n)[:n]
+            up = np.zeros(n)
+            np.divide(seen, self.n_middle_reports, out=up, where=self.n_middle_reports > 0)
+            signal = np.where(org.is_executive, up, signal)
+        return signal
+
     # ------------------------------------------------------------------ levers in force
     def _participation_params(self) -> ParticipationParams:
-        lv, c = self.levers, self.config
+        lv, c, tot = self.levers, self.config, self.totals
+        friction = lv["posting_friction"] if c.use_barriers else 0.0
+        rally = 0.0
+        if c.use_culture and c.use_shocks:
+            rally = c.crisis_rally * tot.crisis_pressure * (1.0 - lv["blame_culture"]) * lv["mistake_candour"]
+        facing_failure = 0.0
+        if c.use_customers and c.use_customer_feedback:
+            facing_failure = c.unanswered_weight * tot.unanswered_share
         return ParticipationParams(
-            peer_weight=lv["peer_weight"] if c.use_peer_influence else 0.0,
-            role_model_weight=lv["role_model_weight"] if c.use_role_models else 0.0,
-            boardroom_weight=lv["boardroom_weight"],
-            leader_participation=lv["leader_participation"] if c.use_role_models else 0.0,
-            purpose_weight=lv["purpose_weight"] if c.use_purpose else 0.0,
-            network_value_weight=lv["network_value_weight"] if c.use_network_effect else 0.0,
-            value_saturation=lv["value_saturation"],
-            posting_friction=lv["posting_friction"] if c.use_barriers else 0.0,
-            fear_weight=lv["fear_weight"] if c.use_culture else 0.0,
-            spontaneous_adoption=lv["spontaneous_adoption"],
-            launch_novelty=lv["launch_novelty"],
-            novelty_half_life=lv["novelty_half_life"],
-            imitation=lv["imitation"] if c.use_peer_influence else 0.0,
-            reading_uptake=lv["reading_uptake"],
-            lapse_rate=lv["lapse_rate"],
-            lapse_margin=lv["lapse_margin"],
-            relapse_penalty=lv["relapse_penalty"],
-            contribution_rate=lv["contribution_rate"],
-            reputation_feedback=lv["reputation_feedback"] if c.use_network_effect else 0.0,
-            reputation_decay=lv["reputation_decay"],
-            champion_reputation=lv["champion_reputation"],
-            mistake_rate=lv["mistake_rate"] if c.use_culture else 0.0,
+            peer_weight=c.peer_weight if c.use_peer_influence else 0.0,
+            role_model_weight=c.role_model_weight if c.use_role_models else 0.0,
+            purpose_weight=c.purpose_weight if c.use_purpose else 0.0,
+            network_value_weight=c.network_value_weight if c.use_network_effect else 0.0,
+            value_saturation=c.value_saturation,
+            value_people_share=c.value_people_share,
+            launch_novelty=c.launch_novelty,
+            novelty_half_life=c.novelty_half_life,
+            recognition_weight=c.recognition_weight if c.use_network_effect else 0.0,
+            recognition_saturation=c.recognition_saturation,
+            leader_pull=lv["leader_participation"] * c.leader_role_pull if c.use_role_models else 0.0,
+            rally=rally,
+            facing_failure=facing_failure,
+            friction_cost=c.friction_weight * friction,
+            fear_weight=c.fear_weight if c.use_culture else 0.0,
+            habit_weight=c.habit_weight,
+            decision_noise=c.decision_noise,
+            spontaneous_adoption=c.spontaneous_adoption,
+            imitation=c.imitation if c.use_peer_influence else 0.0,
+            reading_uptake=c.reading_uptake,
+            reading_lapse=c.reading_lapse,
+            reading_effort=c.reading_effort,
+            lapse_rate=c.lapse_rate,
+            lapse_margin=c.lapse_margin,
+            relapse_penalty=c.relapse_penalty,
+            reaction_ease=c.reaction_ease,
+            contribution_rate=c.contribution_rate,
+            posting_budget=c.posting_budget,
+            reputation_feedback=c.reputation_feedback if c.use_network_effect else 0.0,
+            post_speed=1.0 - c.friction_slowdown * friction,
+            mistake_rate=c.mistake_rate if c.use_culture else 0.0,
         )
-
-    def _open_share(self) -> float:
-        return float(self.levers["open_by_default"])
-
-    # ------------------------------------------------------------------ schedule
-    def _apply_schedule(self, week: int) -> None:
-        c, st = self.config, self.state
-        if not c.use_rollout or not c.use_barriers:
-            if week == 0:
-                st.has_access[:] = True
-        else:
-            for wave in c.waves:
-                if wave.week != week:
-                    continue
-                who = self._wave_members(wave.departments, wave.share)
-                if c.access_scope == "early_adopters":
-                    who &= st.early_adopter
-                st.has_access |= who
-                self.events.append({"week": week, "event": "wave", "employees": int(who.sum())})
-        if c.use_shocks:
-            for shock in c.shocks:
-                if shock.week == week:
-                    self._apply_shock(shock.kind, shock.severity, week)
-
-    def _wave_members(self, departments: Any, share: float | None) -> np.ndarray:
-        org = self.org
-        if share is not None:
-            first = math.ceil(round(share * org.n_departments, 9))
-            return org.department < first
-        if departments == "all":
-            return np.ones(org.n, dtype=bool)
-        if departments == "customer_facing":
-            return org.customer_facing.copy()
-        if departments == "internal":
-            return ~org.customer_facing
-        return np.isin(org.department, np.asarray(departments, dtype=np.int32))
-
-    def _apply_shock(self, kind: str, severity: float, week: int) -> None:
-        """Scheduled events (mechanism 11): they change state or levers, never the rules."""
-        lv, st, cs = self.levers, self.state, self.customer_state
-        if kind == "crisis":  # activist attack on the company page (003)
-            hit = cs.aware & (self.rng.random(self.market.n) < 0.5 * severity)
-            cs.problem_age[hit & (cs.problem_age < 0)] = 0
-            cs.trust[cs.aware] = np.maximum(0.0, cs.trust[cs.aware] - 0.1 * severity)
-        elif kind == "viral_mistake":  # an employee's mistake goes viral (003, 002)
-            self._viral_severity = severity
-            if self.config.use_culture:
-                fear = lv["blame_culture"] * severity * lv["fear_contagion"]
-                st.safety *= 1.0 - fear
-        elif kind == "leader_leaves":  # a committed executive sponsor leaves (004)
-            execs = np.flatnonzero(self.org.is_executive)
-            active = execs[np.isin(st.stage[execs], (CONTRIBUTOR, CHAMPION))]
-            leaving = int(active[0] if active.size else execs[0])
-            st.stage[leaving] = LAPSED
-            st.has_access[leaving] = False
-            lv["leader_commitment"] = lv["leader_commitment"] * (1.0 - severity)
-        elif kind == "compliance_clampdown":  # legal tightens the firewall (001)
-            lv["posting_friction"] = max(lv["posting_friction"], severity)
-            lv["open_by_default"] = lv["open_by_default"] * (1.0 - severity)
-        self.events.append({"week": week, "event": kind, "severity": severity})
 
     # ------------------------------------------------------------------ one week
     def step(self) -> None:
         """Simulate one week."""
         c, lv, org, st, E = self.config, self.levers, self.org, self.state, self.engine
-        n = org.n
-        self._viral_severity = 0.0
-        self._apply_schedule(self.week)
+        n, row = org.n, self.week + 1
+        self.viral_severity = 0.0
         u = self.rng.random((len(EMPLOYEE_STREAMS), n))
+        apply_schedule(self, self.week, u[8])
 
         # Purpose: clarity passes down the hierarchy (001, 004).
         if c.use_purpose:
             new_clarity = np.empty(n)
             E.purpose_cascade(org.manager, org.is_executive, st.clarity, st.receptiveness,
-                              lv["purpose_strength"], lv["leader_commitment"],
-                              lv["purpose_cascade_rate"], new_clarity, st.alignment)
+                              lv["purpose_strength"], lv["leader_commitment"], c.purpose_cascade_rate,
+                              c.purpose_transmission, new_clarity, st.alignment)
             st.clarity = new_clarity
 
-        # Who around me is active (complex contagion).
-        E.neighbour_exposure(org.indptr, org.indices, st.weak_ties, st.weak_count, st.stage,
+        # What people see: contacts and leaders seen contributing lately (Centola; 004).
+        visible = self.visibly_active()
+        E.neighbour_exposure(org.indptr, org.indices, st.weak_ties, st.weak_count, visible,
                              self.influence_weight, st.exposure, st.active_neighbours)
-        active_before = is_active_stage(st.stage)
-        execs = org.is_executive
-        exec_share = float(active_before[execs].mean()) if execs.any() else 0.0
+        st.leader_signal = self._leader_signal(visible)
         knowledge_density = self._knowledge_density()
-        audience = self._audience()
 
-        # Participation decisions and posts (mechanisms 1-5).
-        new_stage = np.empty(n, dtype=np.int8)
-        new_reputation = np.empty(n)
+        # Participation decisions, reactions and posts (mechanisms 1-6, 12).
         params = self._participation_params()
-        if active_before.any():
-            attention = float(((1.0 + st.reputation[active_before]) ** params.reputation_feedback).mean())
-        else:
-            attention = 1.0
-        E.participation(st.stage, st.has_access, st.weeks_with_access, st.threshold,
-                        self.is_formal_leader, org.manager, org.department, st.alignment, st.safety,
-                        st.reputation, st.exposure, st.active_neighbours, knowledge_density, audience,
-                        exec_share, attention, params, u[0], u[1], u[2], u[3], u[4],
-                        new_stage, st.posts, st.mistake, new_reputation)
+        new_stage = np.empty(n, dtype=np.int8)
+        E.participation(st.stage, st.has_access, st.weeks_with_access, st.threshold, st.propensity,
+                        self.is_formal_leader, org.customer_facing, org.department, st.leader_signal,
+                        st.alignment, st.safety, st.reputation, st.habit, st.exposure, st.active_neighbours,
+                        knowledge_density, params, u[0], u[1], u[2], u[3], u[4], u[5],
+                        new_stage, st.posts, st.reacted, st.mistake)
         st.weeks_with_access += st.has_access
-        st.stage = new_stage
-        st.reputation = new_reputation
+        self._recognise(new_stage, params.reputation_feedback)
         st.contributions += st.posts
+        viewers = st.has_access & ((st.stage == READER) | is_active_stage(st.stage))
+        st.last_view[viewers] = row
+        st.last_react[st.reacted] = row
+        st.last_post[st.posts > 0] = row
 
-        # Culture: blame spreads fear (002).
+        # Culture: blame erodes safety, candour rebuilds it (002).
         if c.use_culture:
+            crisis_loss = c.crisis_fear * self.totals.crisis_pressure * lv["blame_culture"] if c.use_shocks else 0.0
             new_safety = np.empty(n)
-            E.fear_spread(org.indptr, org.indices, st.weak_ties, st.weak_count, st.mistake, st.safety,
-                          lv["blame_culture"], lv["fear_contagion"], lv["safety_recovery"],
-                          c.initial_safety, lv["mistake_candour"], new_safety)
+            E.safety_update(org.indptr, org.indices, st.weak_ties, st.weak_count, st.mistake, st.safety,
+                            SafetyParams(blame_culture=lv["blame_culture"], mistake_candour=lv["mistake_candour"],
+                                         fear_contagion=c.fear_contagion, blame_impact=c.blame_impact,
+                                         candour_repair=c.candour_repair, crisis_loss=crisis_loss,
+                                         safety_recovery=c.safety_recovery, initial_safety=c.initial_safety),
+                            new_safety)
             st.safety = new_safety
 
         # Knowledge stock: open posts to everyone, the rest locked in the department (000).
-        open_share = self._open_share()
+        open_share = float(lv["open_by_default"])
         dept_posts = np.bincount(org.department, weights=st.posts, minlength=org.n_departments)
-        keep = 1.0 - lv["knowledge_decay"]
+        keep = 1.0 - c.knowledge_decay
         self.totals.knowledge_open = self.totals.knowledge_open * keep + open_share * float(dept_posts.sum())
         self.totals.knowledge_dept = self.totals.knowledge_dept * keep + (1.0 - open_share) * dept_posts
 
@@ -418,16 +340,19 @@ class SocialBusinessModel(mesa.Model):
             posted = np.flatnonzero(st.posts > 0).astype(np.int32)
             self.totals.weak_ties_formed += int(E.grow_weak_ties(
                 org.indptr, org.indices, org.department, st.posts, posted,
-                lv["weak_tie_rate"] * open_share, u[5], u[6], st.weak_ties, st.weak_count))
+                c.weak_tie_rate * open_share, u[6], u[7], st.weak_ties, st.weak_count))
 
         # Productivity (002).
         knowledge_density = self._knowledge_density()
         if c.use_productivity:
             E.productivity(org.department, self.base_cross_ties + st.weak_count, st.stage, st.has_access,
-                           knowledge_density, lv["creative_gain"], lv["connective_gain"],
-                           lv["compounding_gain"], lv["value_saturation"], st.productivity, st.reuse)
+                           knowledge_density, c.creative_gain, c.connective_gain, c.compounding_gain,
+                           c.value_saturation, c.connective_ties, st.productivity, st.reuse)
 
-        active_now = is_active_stage(st.stage)
+        # Customers and the cost of leaders' time see who is visibly active after this week's posts.
+        self.week += 1
+        active_now = self.visibly_active()
+        self.week -= 1
         new_ideas = 0
         if c.use_customers and self.market.n > 0:
             new_ideas = self._customer_week(active_now)
@@ -441,38 +366,61 @@ class SocialBusinessModel(mesa.Model):
         else:
             new_innovations = 0.0
         self._economics(active_now, new_innovations)
+        self.totals.crisis_pressure *= 1.0 - c.crisis_decay
         self.week += 1
         self.recorder.record(self)
         self.datacollector.collect(self)
         if self.week >= c.weeks:
             self.running = False
 
+    def _recognise(self, new_stage: np.ndarray, feedback: float) -> None:
+        """Share this week's attention among the posts; update reputation, habit, champions (000).
+
+        Viewers (readers and contributors with access) each give one unit of attention, plus
+        ``reaction_weight`` if they reacted. Viewers in department ``d`` spread theirs over the
+        posts they can see: everyone's open share ``o`` and their department's locked share
+        ``1 - o``, each post weighted by its author's visibility ``(1 + reputation / recognition_saturation) ** f``. The
+        attention handed out is the attention there was, so reputation stays bounded.
+        """
+        c, org, st = self.config, self.org, self.state
+        o = float(self.levers["open_by_default"])
+        viewers = st.has_access & ((new_stage == READER) | is_active_stage(new_stage))
+        attention = viewers + c.reaction_weight * st.reacted
+        given = np.bincount(org.department, weights=attention, minlength=org.n_departments)
+        weighted = st.posts * (1.0 + st.reputation / c.recognition_saturation) ** feedback
+        dept_weighted = np.bincount(org.department, weights=weighted, minlength=org.n_departments)
+        seen_from = o * float(weighted.sum()) + (1.0 - o) * dept_weighted
+        per_unit = np.zeros(org.n_departments)
+        np.divide(given, seen_from, out=per_unit, where=seen_from > 0)
+        out_stage = np.empty_like(new_stage)
+        out_rep = np.empty(org.n)
+        out_habit = np.empty(org.n)
+        self.engine.recognition(new_stage, st.posts, st.reputation, st.habit, org.department, st.praise,
+                                o * float(per_unit.sum()), (1.0 - o) * per_unit, feedback,
+                                c.recognition_saturation, c.reputation_decay, c.habit_gain, c.habit_decay, c.champion_reputation,
+                                out_stage, out_rep, out_habit)
+        st.stage, st.reputation, st.habit = out_stage, out_rep, out_habit
+        st.praise[:] = 0.0
+
     def _knowledge_density(self) -> np.ndarray:
         """Reusable items per head visible from each department."""
         return self.totals.knowledge_open / self.org.n + self.totals.knowledge_dept / self.dept_size
 
-    def _audience(self) -> np.ndarray:
-        """Share of colleagues who read a post from each department."""
-        st, org = self.state, self.org
-        users = st.has_access & (st.stage != NON_USER) & (st.stage != LAPSED)
-        dept_users = np.bincount(org.department, weights=users, minlength=org.n_departments) / self.dept_size
-        open_share = self._open_share()
-        return open_share * float(users.mean()) + (1.0 - open_share) * dept_users
-
     def _customer_week(self, active: np.ndarray) -> int:
-        c, lv, st, cs, mk = self.config, self.levers, self.state, self.customer_state, self.market
+        c, lv, st, cs, mk, tot = self.config, self.levers, self.state, self.customer_state, self.market, self.totals
         org = self.org
         u = self.rng.random((len(CUSTOMER_STREAMS), mk.n))
-        community_open = self.week >= c.external_launch_week
+        community_open = self.week >= lv["external_launch_week"]
         facing_active = active & org.customer_facing
         n_facing_active = int(facing_active.sum())
         if n_facing_active:
             connected = float(((self.base_cross_ties + st.weak_count)[facing_active] > 0).mean())
         else:
             connected = 0.0
-        one_company = 1.0 - lv["silo_penalty"] * (1.0 - connected)
+        one_company = 1.0 - c.silo_penalty * (1.0 - connected)
         open_member_problems = int((cs.member & (cs.problem_age >= 0)).sum())
-        capacity = n_facing_active * lv["answers_per_contributor"] + self.totals.peer_answers
+        staff_capacity = n_facing_active * c.answers_per_contributor
+        capacity = staff_capacity + tot.peer_answers
         chance = min(1.0, capacity / max(1, open_member_problems)) * one_company if community_open else 0.0
         # Customers see customer-facing staff's mistakes (and a viral one); candour earns trust,
         # defensiveness loses it (002).
@@ -480,39 +428,48 @@ class SocialBusinessModel(mesa.Model):
         trust_shift = 0.0
         if c.use_culture:
             candour = 2.0 * lv["mistake_candour"] - 1.0
-            trust_shift = candour * (MISTAKE_TRUST_STEP * math.log1p(visible)
-                                     + VIRAL_TRUST_STEP * self._viral_severity)
+            trust_shift = candour * (c.mistake_trust_step * math.log1p(visible)
+                                     + c.viral_trust_step * self.viral_severity)
         params = CustomerParams(
             community_open=bool(community_open), marketing_reach=lv["marketing_reach"],
-            word_of_mouth=lv["word_of_mouth"], join_rate=lv["join_rate"],
-            problem_rate=lv["problem_rate"], support_answer_rate=lv["support_answer_rate"],
+            word_of_mouth=c.word_of_mouth, join_rate=c.join_rate,
+            problem_rate=c.problem_rate, support_answer_rate=c.support_answer_rate,
             community_answer_chance=chance,
             listening=lv["listening"] if c.use_listening else 0.0,
-            patience=int(lv["customer_patience"]), detractor_influence=lv["detractor_influence"],
-            advocate_trust=lv["advocate_trust"], detractor_trust=lv["detractor_trust"],
-            idea_rate=lv["idea_rate"], peer_answer_rate=lv["peer_answer_rate"],
-            trust_shift=trust_shift, trust_reversion=lv["trust_reversion"])
-        out = CustomerState(
-            aware=np.empty_like(cs.aware), member=np.empty_like(cs.member),
-            trust=np.empty_like(cs.trust), baseline_trust=cs.baseline_trust, sentiment=np.empty_like(cs.sentiment),
-            problem_age=np.empty_like(cs.problem_age), ideas=cs.ideas, answers=cs.answers,
-            answered_age=cs.answered_age, idea=cs.idea, peer_answer=cs.peer_answer)
+            patience=int(c.customer_patience), give_up_factor=int(c.give_up_factor),
+            detractor_influence=c.detractor_influence, advocate_pull=c.advocate_pull,
+            contact_pull=c.contact_pull, advocate_trust=c.advocate_trust, detractor_trust=c.detractor_trust,
+            answer_trust_gain=c.answer_trust_gain, public_answer_bonus=c.public_answer_bonus,
+            waiting_trust_loss=c.waiting_trust_loss, idea_rate=c.idea_rate,
+            peer_answer_rate=c.peer_answer_rate, trust_shift=trust_shift, trust_reversion=c.trust_reversion)
+        m = mk.n
+        aware, member = np.empty(m, dtype=bool), np.empty(m, dtype=bool)
+        trust, sentiment = np.empty(m), np.empty(m, dtype=np.int8)
+        problem_age = np.empty(m, dtype=np.int32)
         self.engine.customer_step(
             mk.indptr, mk.indices, mk.contact_indptr, mk.contact_indices, active,
             cs.aware, cs.member, cs.trust, cs.baseline_trust, cs.sentiment, cs.problem_age, params,
             u[0], u[1], u[2], u[3], u[4], u[5],
-            out.aware, out.member, out.trust, out.sentiment, out.problem_age,
-            out.answered_age, out.idea, out.peer_answer)
-        new_problems = int((out.problem_age == 0).sum())  # existing problems are at least a week old
-        out.ideas += out.idea
-        out.answers += out.peer_answer
-        self.customer_state = out
-        self.totals.peer_answers = int(out.peer_answer.sum())
-        ideas = int(out.idea.sum())
-        self.totals.ideas += ideas
+            aware, member, trust, sentiment, problem_age,
+            cs.answered_age, cs.public_answer, cs.idea, cs.peer_answer)
+        new_problems = int((problem_age == 0).sum())  # existing problems are at least a week old
+        cs.aware, cs.member, cs.trust, cs.sentiment, cs.problem_age = aware, member, trust, sentiment, problem_age
+        cs.ideas += cs.idea
+        cs.answers += cs.peer_answer
+        tot.peer_answers = int(cs.peer_answer.sum())
+        tot.public_answers = int(cs.public_answer.sum())
+        ideas = int(cs.idea.sum())
+        tot.ideas += ideas
         if c.use_listening:
-            self.totals.signals_captured += lv["listening"] * (new_problems + ideas)
-        self._community_answer_chance = chance
+            tot.signals_captured += lv["listening"] * (new_problems + ideas)
+        # What customers do to staff (003, 004): public answers earn the staff who gave them praise
+        # (credited next week); questions left waiting in public demoralise customer-facing staff.
+        if c.use_customer_feedback and n_facing_active and capacity > 0:
+            staff_answers = tot.public_answers * staff_capacity / capacity
+            st.praise[facing_active] += c.customer_praise * staff_answers / n_facing_active
+        waiting = cs.member & (cs.problem_age > c.customer_patience)
+        asked = cs.member & (cs.problem_age >= 0)
+        tot.unanswered_share = float(waiting.sum()) / max(1, int(asked.sum())) if community_open else 0.0
         return ideas
 
     def _economics(self, active: np.ndarray, new_innovations: float) -> None:

@@ -4,12 +4,22 @@ The recorder preallocates one array per output for the whole horizon (no DataFra
 row by row) and fills one row per week. Every table a run produces carries the seed, the
 scenario hash and the package version, so any number can be traced back to how it was made.
 
-The verdict follows the model brief and the published figures it cites (Gartner 2013: most
-social business efforts fail to achieve intended benefits; Dachis Group 2012: 10-20% of staff
-active is common): a run *succeeds* when, at the horizon, at least ``success_active_share`` of
-employees contribute and the cumulative value exceeds the cumulative cost; it *peaks then
-collapses* when contributors at the horizon are fewer than ``collapse_ratio`` times the peak
-(and the peak reached at least 5% of employees); otherwise it *fizzles*.
+Measures follow the published figures they are compared with (docs/MODEL.md, section 9):
+
+- **Eligible** staff are those given access. ``active_share`` is the share of eligible staff who
+  contributed (posted) in the last 4 weeks: Jive's "contributors" and the Dachis Group's
+  "active" (2012: in 57% of firms only 10-20% of eligible staff were). ``viewers_4w`` and
+  ``participants_4w`` are Jive's other two activity levels (looked; reacted or posted).
+- **Participation inequality** as van Mierlo (2014) measured it: users (everyone who ever used
+  the platform) ranked by what they wrote; the shares of content by the top 1%, the next 9% and
+  the remaining 90% (Nielsen's 90-9-1).
+- **Only reading** as SWOOP reports it: users who never posted.
+
+The verdict judges the staff who were given access: a run *succeeds* when, over the last
+``final_window`` weeks, the active share of eligible staff is at least ``success_active_share``
+and the community has not collapsed; it *peaks then collapses* when that share fell below
+``collapse_ratio`` times its peak (and the peak reached ``min_peak_for_collapse``); otherwise it
+*fizzles*. Value and cost are reported beside the verdict, not folded into it.
 """
 
 from __future__ import annotations
@@ -33,37 +43,50 @@ if TYPE_CHECKING:  # pragma: no cover
 try:
     __version__ = metadata.version("socialsim")
 except metadata.PackageNotFoundError:  # running from a source tree
-    __version__ = "0.1.0+source"
+    __version__ = "0.2.0+source"
 
 DEPT_STAGE_COLUMNS = ("no_access", "non_users", "readers", "contributors", "champions", "lapsed")
-FINAL_WINDOW = 4  # weeks averaged for "at the horizon" (weekly noise)
-MIN_PEAK_FOR_COLLAPSE = 0.05
+#: Weeks of Jive's activity reports: "contributed in the last 4 weeks" (a measurement definition).
+ACTIVITY_WINDOW = 4
 VERDICTS = ("success", "fizzle", "peak_then_collapse")
 
 #: Weekly outputs: column name -> one-line meaning (docs/MODEL.md lists the same).
 SERIES_COLUMNS: dict[str, str] = {
     "week": "week number (0 = before the first week)",
+    "eligible": "employees with platform access",
     "no_access": "employees without platform access",
     "non_users": "employees with access who do not use the platform",
-    "readers": "employees who read but do not post (lurkers)",
-    "contributors": "employees who post",
+    "readers": "employees who read but are not contributing (lurkers)",
+    "contributors": "employees in the contributing stage (not champions)",
     "champions": "contributors whose reputation passed champion_reputation",
-    "lapsed": "employees who used to post and stopped",
-    "active_contributors": "contributors + champions",
-    "active_share": "active contributors / employees",
+    "lapsed": "employees who used to contribute and stopped",
+    "active_contributors": "contributors + champions (the contributing stage)",
+    "active_share": "eligible employees who posted in the last 4 weeks / eligible (0 before access)",
+    "active_share_of_all": "employees who posted in the last 4 weeks / all employees",
+    "viewers_4w": "eligible employees who read or posted in the last 4 weeks (Jive viewers)",
+    "participants_4w": "eligible employees who reacted or posted in the last 4 weeks (Jive participants)",
+    "contributors_4w": "eligible employees who posted in the last 4 weeks (Jive contributors)",
+    "ever_used": "eligible employees who ever read or posted",
+    "ever_active": "eligible employees who ever posted",
     "posts": "posts this week",
-    "gini": "Gini of cumulative contributions among employees with access",
-    "top1_share": "share of all contributions made by the top 1% of employees with access",
-    "next9_share": "share made by the next 9%",
-    "never_posted_share": "share of platform users (readers, contributors) who never posted",
+    "reactions": "employees who reacted (liked, commented) this week",
+    "posts_per_contributor": "posts this week / employees in the contributing stage",
+    "gini": "Gini of cumulative contributions among users (everyone who ever used the platform, leavers included)",
+    "top1_share": "share of all content written by the top 1% of users, leavers included (van Mierlo 2014)",
+    "next9_share": "share written by the next 9% of users",
+    "rest90_share": "share written by the remaining 90% of users",
+    "never_posted_share": "share of users who never posted",
     "cross_silo_ties": "ties between departments (initial + grown)",
-    "weak_ties_grown": "cross-silo ties grown from open activity so far",
+    "weak_ties_grown": "cross-silo ties grown from open activity, still in place",
     "knowledge_stock": "reusable items (open + locked), after decay",
     "knowledge_reuse": "mean reuse intensity among employees (0-1)",
     "productivity_gain": "mean productivity gain per employee (share of an employee-week)",
     "mean_alignment": "mean alignment with the purpose",
     "mean_safety": "mean psychological safety",
+    "mean_habit": "mean posting habit (0-1)",
     "mistakes": "public mistakes this week",
+    "leavers": "employees who left this week (replaced by newcomers)",
+    "crisis_pressure": "pressure of a public crisis (decays weekly)",
     "customers_aware": "customers aware of the community",
     "members": "customers in the community",
     "advocates": "customers who recommend the company",
@@ -71,6 +94,8 @@ SERIES_COLUMNS: dict[str, str] = {
     "mean_trust": "customers' mean trust",
     "open_problems": "customer problems waiting for an answer",
     "answered": "customer problems solved this week",
+    "public_answers": "customer problems answered in public by the community this week",
+    "unanswered_share": "members' open questions waiting beyond patience (visible failure)",
     "response_time": "mean weeks a problem solved this week waited (NaN if none)",
     "ideas": "customer ideas so far",
     "ideas_captured": "ideas captured by listening so far",
@@ -96,16 +121,21 @@ def gini(values: np.ndarray, presorted: bool = False) -> float:
     return float(2.0 * np.dot(ranks, x) / (n * total) - (n + 1.0) / n)
 
 
-def top_shares(values: np.ndarray, presorted: bool = False) -> tuple[float, float]:
-    """Shares of the total held by the top 1% and by the next 9% (Nielsen's 90-9-1)."""
+def top_shares(values: np.ndarray, presorted: bool = False) -> tuple[float, float, float]:
+    """Shares of the total held by the top 1%, the next 9% and the remaining 90% (van Mierlo 2014).
+
+    Groups are whole people: the top ``ceil(1%)`` (at least one), then up to ``ceil(10%)``.
+    All three are 0 when nobody holds anything.
+    """
     x = np.asarray(values, dtype=np.float64)
     x = (x if presorted else np.sort(x))[::-1]
     total = x.sum()
     if x.size == 0 or total <= 0:
-        return 0.0, 0.0
+        return 0.0, 0.0, 0.0
     top1 = max(1, math.ceil(0.01 * x.size))
     top10 = max(top1, math.ceil(0.10 * x.size))
-    return float(x[:top1].sum() / total), float(x[top1:top10].sum() / total)
+    first, second = float(x[:top1].sum() / total), float(x[top1:top10].sum() / total)
+    return first, second, float(x[top10:].sum() / total)
 
 
 class SeriesRecorder:
@@ -117,6 +147,7 @@ class SeriesRecorder:
         d = model.org.n_departments
         # (week, department, access-stage): no_access, then the five stages of those with access
         self.dept_stage = np.zeros((rows, d, len(DEPT_STAGE_COLUMNS)), dtype=np.int64)
+        self.dept_posted = np.zeros((rows, d), dtype=np.int64)  # posted in the last 4 weeks
         self.rows = 0
 
     def record(self, model: "SocialBusinessModel") -> None:
@@ -126,38 +157,54 @@ class SeriesRecorder:
             for name, arr in self.columns.items():
                 self.columns[name] = np.concatenate([arr, np.full(len(arr), np.nan)])
             self.dept_stage = np.concatenate([self.dept_stage, np.zeros_like(self.dept_stage)])
+            self.dept_posted = np.concatenate([self.dept_posted, np.zeros_like(self.dept_posted)])
         st, org, cs, tot = model.state, model.org, model.customer_state, model.totals
         col = self.columns
         stage = st.stage
         access = st.has_access
-        # Stages count people with access; someone whose access was withdrawn is "no_access".
+        eligible = int(access.sum())
+        # Stages count people with access; the others are "no_access".
         counts = np.bincount(stage[access], minlength=5)
         active = access & ((stage == CONTRIBUTOR) | (stage == CHAMPION))
-        users = access & ((stage == READER) | active)
+        recent = r - ACTIVITY_WINDOW
+        posted_4w = access & (st.last_post > recent)
+        users = st.last_view >= 1  # ever read or posted (rows start at 1)
         col["week"][r] = r
-        col["no_access"][r] = int((~access).sum())
+        col["eligible"][r] = eligible
+        col["no_access"][r] = org.n - eligible
         col["non_users"][r] = counts[NON_USER]
         col["readers"][r] = counts[READER]
         col["contributors"][r] = counts[CONTRIBUTOR]
         col["champions"][r] = counts[CHAMPION]
         col["lapsed"][r] = counts[LAPSED]
         col["active_contributors"][r] = int(active.sum())
-        col["active_share"][r] = active.mean()
-        col["posts"][r] = int(st.posts.sum()) if r > 0 else 0
-        eligible = st.contributions[access]
-        ranked = np.sort(eligible)  # one sort serves both measures
+        col["contributors_4w"][r] = int(posted_4w.sum())
+        col["active_share"][r] = posted_4w.sum() / eligible if eligible else 0.0
+        col["active_share_of_all"][r] = posted_4w.mean()
+        col["viewers_4w"][r] = int((access & (st.last_view > recent)).sum())
+        col["participants_4w"][r] = int((access & ((st.last_react > recent) | (st.last_post > recent))).sum())
+        col["ever_used"][r] = int((access & users).sum())
+        col["ever_active"][r] = int((access & (st.contributions > 0)).sum())
+        week_posts = int(st.posts.sum()) if r > 0 else 0
+        col["posts"][r] = week_posts
+        col["reactions"][r] = int(st.reacted.sum()) if r > 0 else 0
+        col["posts_per_contributor"][r] = week_posts / max(1, int(active.sum()))
+        # Users who left still count (van Mierlo counted every member); one sort serves every measure.
+        ranked = np.sort(np.concatenate([st.contributions[users], *model.departed]))
         col["gini"][r] = gini(ranked, presorted=True)
-        col["top1_share"][r], col["next9_share"][r] = top_shares(ranked, presorted=True)
-        col["never_posted_share"][r] = float((st.contributions[users] == 0).mean()) if users.any() else 0.0
-        cross = int(model.base_cross_ties.sum() + st.weak_count.sum()) // 2
-        col["cross_silo_ties"][r] = cross
+        col["top1_share"][r], col["next9_share"][r], col["rest90_share"][r] = top_shares(ranked, presorted=True)
+        col["never_posted_share"][r] = float((ranked == 0).mean()) if ranked.size else 0.0
+        col["cross_silo_ties"][r] = int(model.base_cross_ties.sum() + st.weak_count.sum()) // 2
         col["weak_ties_grown"][r] = int(st.weak_count.sum()) // 2
         col["knowledge_stock"][r] = tot.knowledge_open + float(tot.knowledge_dept.sum())
         col["knowledge_reuse"][r] = float(st.reuse.mean())
         col["productivity_gain"][r] = float(st.productivity.mean())
         col["mean_alignment"][r] = float(st.alignment.mean())
         col["mean_safety"][r] = float(st.safety.mean())
+        col["mean_habit"][r] = float(st.habit.mean())
         col["mistakes"][r] = int(st.mistake.sum()) if r > 0 else 0
+        col["leavers"][r] = tot.leavers if r > 0 else 0
+        col["crisis_pressure"][r] = tot.crisis_pressure
         col["customers_aware"][r] = int(cs.aware.sum())
         col["members"][r] = int(cs.member.sum())
         col["advocates"][r] = int((cs.sentiment == 1).sum())
@@ -166,6 +213,8 @@ class SeriesRecorder:
         col["open_problems"][r] = int((cs.problem_age >= 0).sum())
         solved = cs.answered_age[cs.answered_age >= 0]
         col["answered"][r] = solved.size
+        col["public_answers"][r] = tot.public_answers if r > 0 else 0
+        col["unanswered_share"][r] = tot.unanswered_share
         col["response_time"][r] = float(solved.mean()) if solved.size else np.nan
         col["ideas"][r] = tot.ideas
         col["ideas_captured"][r] = tot.ideas_captured
@@ -179,6 +228,7 @@ class SeriesRecorder:
         d, k = org.n_departments, len(DEPT_STAGE_COLUMNS)
         code = np.where(access, stage.astype(np.int64) + 1, 0)
         self.dept_stage[r] = np.bincount(org.department * k + code, minlength=d * k).reshape(d, k)
+        self.dept_posted[r] = np.bincount(org.department[posted_4w], minlength=d)
         self.rows = r + 1
 
     def result(self, model: "SocialBusinessModel") -> "RunResult":
@@ -187,7 +237,7 @@ class SeriesRecorder:
         series = pd.DataFrame({name: arr[:n] for name, arr in self.columns.items()})
         int_cols = [c for c in series.columns if c not in FLOAT_COLUMNS]
         series[int_cols] = series[int_cols].astype(np.int64)
-        org, st = model.org, model.state
+        org, st, c = model.org, model.state, model.config
         d = org.n_departments
         weeks = np.repeat(np.arange(n), d)
         depts = np.tile(np.arange(d), n)
@@ -199,56 +249,73 @@ class SeriesRecorder:
         for j, name in enumerate(DEPT_STAGE_COLUMNS):
             departments[name] = stages[:, j]
         departments["active_contributors"] = departments["contributors"] + departments["champions"]
-        departments["active_share"] = departments["active_contributors"] / departments["employees"]
+        departments["contributors_4w"] = self.dept_posted[:n].reshape(n * d)
+        with_access = departments["employees"] - departments["no_access"]
+        # The same measure as the series: eligible staff who posted in the last 4 weeks.
+        departments["active_share"] = (departments["contributors_4w"] / with_access.where(with_access > 0)).fillna(0.0)
         roles = np.where(org.is_executive, "executive", np.where(
             org.is_manager, "manager", np.where(org.is_informal_leader, "informal_leader", "employee")))
         participation = pd.DataFrame({
             "employee": np.arange(org.n), "department": org.department, "role": roles,
             "customer_facing": org.customer_facing, "has_access": st.has_access,
             "stage": np.asarray(STAGE_NAMES)[st.stage], "contributions": st.contributions,
-            "reputation": st.reputation, "threshold": st.threshold, "alignment": st.alignment,
-            "safety": st.safety, "productivity_gain": st.productivity})
-        meta = {"seed": model.seed, "scenario": model.config.name,
-                "scenario_hash": model.config.scenario_hash(), "version": __version__,
+            "reputation": st.reputation, "habit": st.habit, "threshold": st.threshold,
+            "propensity": st.propensity, "alignment": st.alignment, "safety": st.safety,
+            "productivity_gain": st.productivity,
+            "weeks_since_post": np.where(st.last_post >= 1, model.week - st.last_post, -1)})
+        meta = {"seed": model.seed, "scenario": c.name,
+                "scenario_hash": c.scenario_hash(), "version": __version__,
                 "engine": model.engine_name}
-        verdict = judge(series, model.config.success_active_share, model.config.collapse_ratio)
-        summary = summarise(series, verdict, customers=model.market.n)
+        verdict = judge(series, c.success_active_share, c.collapse_ratio, c.final_window, c.min_peak_for_collapse)
+        summary = summarise(series, verdict, customers=model.market.n, final_window=c.final_window)
         return RunResult(series=series, departments=departments, participation=participation,
                          verdict=verdict, summary=summary, events=list(model.events), **meta)
 
 
 FLOAT_COLUMNS = {
-    "active_share", "gini", "top1_share", "next9_share", "never_posted_share", "knowledge_stock",
-    "knowledge_reuse", "productivity_gain", "mean_alignment", "mean_safety", "mean_trust",
+    "active_share", "active_share_of_all", "posts_per_contributor", "gini", "top1_share", "next9_share",
+    "rest90_share", "never_posted_share", "knowledge_stock", "knowledge_reuse", "productivity_gain",
+    "mean_alignment", "mean_safety", "mean_habit", "crisis_pressure", "mean_trust", "unanswered_share",
     "response_time", "ideas_captured", "innovations", "signals_captured", "cost", "value",
     "cumulative_cost", "cumulative_value", "net_value"}
 
 
-def judge(series: pd.DataFrame, success_active_share: float, collapse_ratio: float) -> str:
+def judge(series: pd.DataFrame, success_active_share: float, collapse_ratio: float,
+          final_window: int = 4, min_peak_for_collapse: float = 0.05) -> str:
     """The run's verdict: 'success', 'fizzle' or 'peak_then_collapse' (see module docstring)."""
     share = series["active_share"].to_numpy()
-    final = float(share[-FINAL_WINDOW:].mean())
+    final = float(share[-final_window:].mean())
     peak = float(share.max())
-    if peak >= MIN_PEAK_FOR_COLLAPSE and final < collapse_ratio * peak:
+    if peak >= min_peak_for_collapse and final < collapse_ratio * peak:
         return "peak_then_collapse"
-    net = float(series["net_value"].iloc[-1])
-    if final >= success_active_share and net > 0.0:
+    if final >= success_active_share:
         return "success"
     return "fizzle"
 
 
 #: Final outcomes of a run: name -> meaning (the compare table's rows).
 SUMMARY_COLUMNS: dict[str, str] = {
-    "active_share": "employees contributing at the horizon (mean of last 4 weeks)",
-    "peak_active_share": "highest share of employees contributing",
+    "active_share": "eligible staff who posted in the last 4 weeks, at the horizon (mean of the final window)",
+    "active_share_of_all": "all staff who posted in the last 4 weeks, at the horizon",
+    "peak_active_share": "highest active share of eligible staff",
     "peak_week": "week of that peak",
-    "readers_share": "employees who only read at the horizon",
-    "gini": "participation Gini at the horizon",
-    "top1_share": "contributions by the top 1%",
-    "next9_share": "contributions by the next 9%",
+    "eligible_share": "staff given access at the horizon",
+    "viewers_share": "eligible staff who read or posted in the last 4 weeks (Jive viewers)",
+    "participants_share": "eligible staff who reacted or posted in the last 4 weeks (Jive participants)",
+    "ever_used_share": "eligible staff who ever used the platform",
+    "never_used_share": "eligible staff who never used the platform",
+    "ever_active_share": "eligible staff who ever posted",
+    "only_read_share": "eligible staff who used the platform but never posted (SWOOP: only read)",
+    "readers_share": "eligible staff in the reading stage at the horizon",
+    "gini": "participation Gini among users at the horizon",
+    "top1_share": "content written by the top 1% of users (van Mierlo 2014)",
+    "next9_share": "content written by the next 9% of users",
+    "rest90_share": "content written by the remaining 90% of users",
     "never_posted_share": "users who never posted",
+    "posts_per_contributor": "posts a week per contributor over the final window",
     "cross_silo_ties": "ties between departments at the horizon",
     "productivity_gain": "mean productivity gain at the horizon",
+    "mean_safety": "employees' mean psychological safety at the horizon",
     "members_share": "customers in the community at the horizon",
     "advocates_share": "customers who are advocates",
     "detractors_share": "customers who are detractors",
@@ -262,24 +329,37 @@ SUMMARY_COLUMNS: dict[str, str] = {
 }
 
 
-def summarise(series: pd.DataFrame, verdict: str, customers: int) -> dict[str, Any]:
+def summarise(series: pd.DataFrame, verdict: str, customers: int, final_window: int = 4) -> dict[str, Any]:
     """Final outcomes of one run (see :data:`SUMMARY_COLUMNS`)."""
     last = series.iloc[-1]
     share = series["active_share"]
-    employees = float(last["no_access"] + last["non_users"] + last["readers"] + last["active_contributors"]
-                      + last["lapsed"])
+    employees = float(last["eligible"] + last["no_access"])
+    eligible = float(last["eligible"])
+    per_eligible = (lambda x: float(x) / eligible) if eligible else (lambda x: 0.0)
     customers = max(1, customers)
+    tail = series.iloc[-final_window:]
     return {
-        "active_share": float(share.iloc[-FINAL_WINDOW:].mean()),
+        "active_share": float(share.iloc[-final_window:].mean()),
+        "active_share_of_all": float(series["active_share_of_all"].iloc[-final_window:].mean()),
         "peak_active_share": float(share.max()),
         "peak_week": int(series["week"].iloc[int(share.to_numpy().argmax())]),
-        "readers_share": float(last["readers"]) / employees if employees else 0.0,
+        "eligible_share": eligible / employees if employees else 0.0,
+        "viewers_share": per_eligible(last["viewers_4w"]),
+        "participants_share": per_eligible(last["participants_4w"]),
+        "ever_used_share": per_eligible(last["ever_used"]),
+        "never_used_share": 1.0 - per_eligible(last["ever_used"]) if eligible else 0.0,
+        "ever_active_share": per_eligible(last["ever_active"]),
+        "only_read_share": per_eligible(last["ever_used"] - last["ever_active"]),
+        "readers_share": per_eligible(last["readers"]),
         "gini": float(last["gini"]),
         "top1_share": float(last["top1_share"]),
         "next9_share": float(last["next9_share"]),
+        "rest90_share": float(last["rest90_share"]),
         "never_posted_share": float(last["never_posted_share"]),
+        "posts_per_contributor": float(tail["posts"].sum() / max(1, tail["active_contributors"].sum())),
         "cross_silo_ties": int(last["cross_silo_ties"]),
         "productivity_gain": float(last["productivity_gain"]),
+        "mean_safety": float(last["mean_safety"]),
         "members_share": float(last["members"]) / customers,
         "advocates_share": float(last["advocates"]) / customers,
         "detractors_share": float(last["detractors"]) / customers,

@@ -12,15 +12,27 @@ from __future__ import annotations
 
 import math
 
-from .kernels import (
-    ADVOCATE, ADVOCATE_PULL, ANSWER_TRUST_GAIN, CHAMPION, CONNECTIVE_TIES, CONTACT_PULL, CONTRIBUTOR,
-    DETRACTOR, GIVE_UP_FACTOR, LAPSED, NEUTRAL, NON_USER, PUBLIC_ANSWER_BONUS, READER,
-    WAITING_TRUST_LOSS,
-)
+from .kernels import (ADVOCATE, CHAMPION, CONTRIBUTOR, DETRACTOR, LAPSED, NEUTRAL, NON_USER, READER)
 
 
 def _active(stage) -> bool:
     return stage == CONTRIBUTOR or stage == CHAMPION
+
+
+def choice(margin, noise):
+    """How likely someone is to act when acting is worth ``margin`` to them (logistic choice)."""
+    if noise <= 0.0:
+        return 1.0 if margin >= 0.0 else 0.0  # a strict threshold rule
+    z = margin / noise
+    if z >= 0.0:
+        return 1.0 / (1.0 + math.exp(-z))
+    e = math.exp(z)
+    return e / (1.0 + e)
+
+
+def saturating(x, scale):
+    """Grows from 0 and levels off: 63% at ``scale``."""
+    return 1.0 - math.exp(-x / scale)
 
 
 def _contacts(indptr, indices, weak_ties, weak_count, person):
@@ -31,10 +43,10 @@ def _contacts(indptr, indices, weak_ties, weak_count, person):
 
 
 def purpose_cascade(manager, is_executive, clarity, receptiveness,
-                    purpose_strength, leader_commitment, cascade_rate,
+                    purpose_strength, leader_commitment, cascade_rate, transmission_floor,
                     out_clarity, out_alignment):
     """Each person hears the purpose from their manager (executives from the boardroom)."""
-    passed_on = 0.5 + 0.5 * leader_commitment
+    passed_on = transmission_floor + (1.0 - transmission_floor) * leader_commitment
     for person in range(len(manager)):
         boss = manager[person]
         if is_executive[person] or boss < 0:
@@ -46,104 +58,152 @@ def purpose_cascade(manager, is_executive, clarity, receptiveness,
         out_alignment[person] = purpose_strength * my_clarity * receptiveness[person]
 
 
-def neighbour_exposure(indptr, indices, weak_ties, weak_count, stage, influence_weight,
+def neighbour_exposure(indptr, indices, weak_ties, weak_count, visible, influence_weight,
                        out_exposure, out_active_neighbours):
-    """Each person looks at their contacts and sees who is active."""
+    """Each person looks at their contacts and sees who has been contributing lately."""
     for person in range(len(indptr) - 1):
         seen_weight = 0.0
         active_weight = 0.0
         active_contacts = 0
         for other in _contacts(indptr, indices, weak_ties, weak_count, person):
             seen_weight += influence_weight[other]
-            if _active(stage[other]):
+            if visible[other]:
                 active_weight += influence_weight[other]
                 active_contacts += 1
         out_exposure[person] = active_weight / seen_weight if seen_weight > 0.0 else 0.0
         out_active_neighbours[person] = active_contacts
 
 
-def motivation(person, stage, manager, department, alignment, safety, exposure,
-               active_neighbours, knowledge_density, exec_active_share, p):
-    """Why a person would post: peers, their leaders, the purpose, the platform's value,
-    minus friction and fear."""
+def platform_value(active_neighbours, knowledge_density, p):
+    """What the platform is worth to someone: active contacts and things worth reading."""
+    people = saturating(active_neighbours, p.value_saturation)
+    knowledge = saturating(knowledge_density, p.value_saturation)
+    return p.value_people_share * people + (1.0 - p.value_people_share) * knowledge
+
+
+def pulls(person, is_formal_leader, department, leader_signal, alignment, reputation, exposure,
+          active_neighbours, knowledge_density, novelty, p):
+    """Why a person would take part: peers, leaders, purpose, the platform's value, novelty,
+    their own recognition, a crisis that rallies people, a leader's role."""
     from_peers = p.peer_weight * exposure[person]
-    boss = manager[person]
-    boss_posts = 1.0 if (boss >= 0 and _active(stage[boss])) else 0.0
-    boss_share = (1.0 - p.boardroom_weight) if boss >= 0 else 0.0
-    from_leaders = p.role_model_weight * (boss_share * boss_posts + p.boardroom_weight * exec_active_share)
+    from_leaders = p.role_model_weight * leader_signal[person]
     from_purpose = p.purpose_weight * alignment[person]
-    value = 0.5 * (1.0 - math.exp(-active_neighbours[person] / p.value_saturation))
-    value += 0.5 * (1.0 - math.exp(-knowledge_density[department[person]] / p.value_saturation))
-    from_value = p.network_value_weight * value
-    drive = from_peers
-    drive += from_leaders
-    drive += from_purpose
-    drive += from_value
-    drive -= p.posting_friction
-    drive -= p.fear_weight * (1.0 - safety[person])
-    return drive
+    from_value = p.network_value_weight * platform_value(
+        active_neighbours[person], knowledge_density[department[person]], p)
+    from_novelty = p.launch_novelty * novelty
+    rep = reputation[person]
+    from_recognition = p.recognition_weight * rep / (rep + p.recognition_saturation)
+    value = from_peers
+    value += from_leaders
+    value += from_purpose
+    value += from_value
+    value += from_novelty
+    value += from_recognition
+    value += p.rally
+    if is_formal_leader[person]:
+        value += p.leader_pull  # asked to walk the talk
+    return value
 
 
-def participation(stage, has_access, weeks_with_access, threshold, is_formal_leader, manager,
-                  department, alignment, safety, reputation, exposure, active_neighbours,
-                  knowledge_density, audience, exec_active_share, attention_norm, p,
-                  u_adopt, u_read, u_lapse, u_post, u_mistake,
-                  out_stage, out_posts, out_mistake, out_reputation):
-    """Each employee decides whether to read, start, keep or stop contributing, and posts."""
+def effort_of(person, threshold, habit, p):
+    """How much of an effort posting is for this person; practice makes it easier."""
+    return threshold[person] * (1.0 - p.habit_weight * habit[person])
+
+
+def contributing_cost(person, effort, customer_facing, safety, p):
+    """What posting costs them: effort (longer behind approval steps), fear, customers left waiting."""
+    cost = effort * (1.0 + p.friction_cost)  # approval steps: every post takes longer
+    cost += p.fear_weight * (1.0 - safety[person])
+    if customer_facing[person]:
+        cost += p.facing_failure  # public questions left unanswered
+    return cost
+
+
+def participation(stage, has_access, weeks_with_access, threshold, propensity, is_formal_leader,
+                  customer_facing, department, leader_signal, alignment, safety, reputation, habit,
+                  exposure, active_neighbours, knowledge_density, p,
+                  u_adopt, u_read, u_lapse, u_react, u_post, u_mistake,
+                  out_stage, out_posts, out_reacted, out_mistake):
+    """Each employee decides whether to read, react, start, keep or stop contributing, and posts."""
     for person in range(len(stage)):
         now = stage[person]
         nxt = now
-        if has_access[person]:
-            drive = motivation(person, stage, manager, department, alignment, safety, exposure,
-                               active_neighbours, knowledge_density, exec_active_share, p)
-            bar = threshold[person]
-            if is_formal_leader[person]:
-                bar *= 1.0 - p.leader_participation  # walking the talk
-            if now == LAPSED:
-                bar += p.relapse_penalty  # burnt once, harder to win back
-            if _active(now):
-                if drive < bar - p.lapse_margin and u_lapse[person] < p.lapse_rate:
-                    nxt = LAPSED
-            else:
-                buzz = p.launch_novelty * 0.5 ** (weeks_with_access[person] / p.novelty_half_life)
-                tries = u_adopt[person] < p.spontaneous_adoption + buzz + p.imitation * exposure[person]
-                if drive >= bar or tries:
-                    nxt = CONTRIBUTOR
-            if nxt == now == NON_USER and u_read[person] < p.reading_uptake:
-                nxt = READER  # curiosity: starts reading
-        reputation_now = reputation[person] * (1.0 - p.reputation_decay)
         posts = 0
-        if _active(nxt):
-            recognition = (1.0 + reputation[person]) ** p.reputation_feedback
-            rate = p.contribution_rate * recognition * (1.0 - 0.5 * p.posting_friction)
-            posts = int(math.floor(rate + u_post[person]))
-            # readers' attention goes preferentially to the already recognised
-            reputation_now += posts * audience[department[person]] * recognition / attention_norm
-            nxt = CHAMPION if reputation_now >= p.champion_reputation else CONTRIBUTOR
+        reacted = False
         erred = False
-        if posts > 0 and p.mistake_rate > 0.0:
-            erred = u_mistake[person] < 1.0 - (1.0 - p.mistake_rate) ** posts
+        if has_access[person]:
+            novelty = 0.5 ** (weeks_with_access[person] / p.novelty_half_life)
+            around = knowledge_density[department[person]]
+            drawn = pulls(person, is_formal_leader, department, leader_signal, alignment, reputation,
+                          exposure, active_neighbours, knowledge_density, novelty, p)
+            effort = effort_of(person, threshold, habit, p)
+            worth = drawn - contributing_cost(person, effort, customer_facing, safety, p)
+            if _active(now):
+                if u_lapse[person] < p.lapse_rate * choice(-worth - p.lapse_margin, p.decision_noise):
+                    nxt = LAPSED  # no longer worth it
+            else:
+                relapse = p.relapse_penalty if now == LAPSED else 0.0  # burnt once
+                on_a_whim = min(1.0, p.spontaneous_adoption + p.imitation * exposure[person])
+                start = 1.0 - (1.0 - on_a_whim) * (1.0 - choice(worth - relapse, p.decision_noise))
+                if u_adopt[person] < start:
+                    nxt = CONTRIBUTOR
+            if nxt == now and now in (NON_USER, READER):
+                reading = choice(drawn - p.reading_effort * effort, p.decision_noise)  # a share of the effort
+                if now == NON_USER and u_read[person] < p.reading_uptake * reading:
+                    nxt = READER  # starts reading
+                elif now == READER and u_read[person] < p.reading_lapse * (1.0 - reading):
+                    nxt = NON_USER  # not worth even looking: stops
+            if nxt == READER or _active(nxt):
+                something_to_see = saturating(around, p.value_saturation)
+                reacted = u_react[person] < choice(worth + p.reaction_ease, p.decision_noise) * something_to_see
+            if _active(nxt):
+                seen_first = (1.0 + reputation[person] / p.recognition_saturation) ** p.reputation_feedback
+                rate = min(p.posting_budget, p.contribution_rate * propensity[person] * seen_first) * p.post_speed
+                posts = int(math.floor(rate + u_post[person]))
+                if posts > 0 and p.mistake_rate > 0.0:
+                    erred = u_mistake[person] < 1.0 - (1.0 - p.mistake_rate) ** posts
         out_stage[person] = nxt
         out_posts[person] = posts
+        out_reacted[person] = reacted
         out_mistake[person] = erred
-        out_reputation[person] = reputation_now
 
 
-def fear_spread(indptr, indices, weak_ties, weak_count, mistake, safety,
-                blame_culture, fear_contagion, safety_recovery, initial_safety, mistake_candour,
-                out_safety):
-    """Each person's safety suffers from their own blamed mistake and from seeing colleagues blamed."""
+def recognition(stage, posts, reputation, habit, department, praise, attention_open, attention_dept,
+                reputation_feedback, recognition_saturation, reputation_decay, habit_gain, habit_decay,
+                champion_reputation, out_stage, out_reputation, out_habit):
+    """Readers' attention goes to this week's posts, the well known first; posting builds a habit."""
+    for person in range(len(stage)):
+        noticed = praise[person]  # customers thanked them for public answers
+        routine = habit[person]
+        if posts[person] > 0:
+            seen_first = (1.0 + reputation[person] / recognition_saturation) ** reputation_feedback
+            noticed += posts[person] * seen_first * (attention_open + attention_dept[department[person]])
+            routine += habit_gain * (1.0 - routine)
+        else:
+            routine -= habit_decay * routine
+        earned = reputation[person] + reputation_decay * (noticed - reputation[person])
+        label = stage[person]
+        if _active(label):
+            label = CHAMPION if earned >= champion_reputation else CONTRIBUTOR
+        out_stage[person] = label
+        out_reputation[person] = earned
+        out_habit[person] = routine
+
+
+def safety_update(indptr, indices, weak_ties, weak_count, mistake, safety, p, out_safety):
+    """Each person learns the culture from the mistakes they see: blamed ones frighten,
+    admitted ones reassure; a crisis frightens where blame rules; memories fade."""
     for person in range(len(safety)):
         contacts = _contacts(indptr, indices, weak_ties, weak_count, person)
         erred = sum(1 for other in contacts if mistake[other])
         seen = erred / len(contacts) if contacts else 0.0
-        own = 1.0 if mistake[person] else 0.0
-        loss = min(1.0, blame_culture * (own + fear_contagion * seen))
-        feel = safety[person] * (1.0 - loss)
-        if feel < initial_safety:
-            # admitting mistakes quickly lets safety come back even where blame is common
-            feel += safety_recovery * (1.0 - blame_culture * (1.0 - mistake_candour)) * (initial_safety - feel)
-        out_safety[person] = feel
+        events = (1.0 if mistake[person] else 0.0) + p.fear_contagion * seen
+        feel = safety[person]
+        feel -= min(1.0, p.blame_impact * p.blame_culture * events) * feel
+        feel += p.candour_repair * (1.0 - p.blame_culture) * p.mistake_candour * min(1.0, events) * (1.0 - feel)
+        feel -= min(1.0, p.crisis_loss) * feel
+        feel += p.safety_recovery * (p.initial_safety - feel)
+        out_safety[person] = min(1.0, max(0.0, feel))
 
 
 def has_tie(indptr, indices, weak_ties, weak_count, i, j):
@@ -176,8 +236,25 @@ def grow_weak_ties(indptr, indices, department, posts, contributors, tie_chance,
     return formed
 
 
+def drop_weak_ties(leavers, weak_ties, weak_count):
+    """Someone who leaves takes their personal ties with them."""
+    removed = 0
+    for person in leavers:
+        for other in [int(j) for j in weak_ties[person, :weak_count[person]]]:
+            theirs = [int(j) for j in weak_ties[other, :weak_count[other]]]
+            if person in theirs:
+                theirs.remove(person)
+                weak_ties[other, :] = -1
+                weak_ties[other, :len(theirs)] = theirs
+                weak_count[other] = len(theirs)
+            removed += 1
+        weak_ties[person, :] = -1
+        weak_count[person] = 0
+    return removed
+
+
 def productivity(department, cross_ties, stage, has_access, knowledge_density,
-                 creative_gain, connective_gain, compounding_gain, value_saturation,
+                 creative_gain, connective_gain, compounding_gain, value_saturation, connective_ties,
                  out_gain, out_reuse):
     """Each user gains from reusing knowledge and from cross-silo ties; contributors also create."""
     for person in range(len(stage)):
@@ -185,9 +262,9 @@ def productivity(department, cross_ties, stage, has_access, knowledge_density,
         reuse = 0.0
         using = stage[person] == READER or _active(stage[person])
         if has_access[person] and using:
-            reuse = 1.0 - math.exp(-knowledge_density[department[person]] / value_saturation)
+            reuse = saturating(knowledge_density[department[person]], value_saturation)
             gain = compounding_gain * reuse
-            gain += connective_gain * (1.0 - math.exp(-cross_ties[person] / CONNECTIVE_TIES))
+            gain += connective_gain * saturating(cross_ties[person], connective_ties)
             if _active(stage[person]):
                 gain += creative_gain
         out_gain[person] = gain
@@ -198,7 +275,7 @@ def customer_step(indptr, indices, contact_indptr, contact_indices, employee_act
                   aware, member, trust, baseline_trust, sentiment, problem_age, p,
                   u_aware, u_join, u_problem, u_answer, u_idea, u_peer,
                   out_aware, out_member, out_trust, out_sentiment, out_problem_age,
-                  out_answered_age, out_idea, out_peer_answer):
+                  out_answered_age, out_public_answer, out_idea, out_peer_answer):
     """Each customer hears, joins, asks, waits or is answered, and trusts or turns against us."""
     for customer in range(len(aware)):
         friends = [int(j) for j in indices[indptr[customer]:indptr[customer + 1]]]
@@ -206,7 +283,7 @@ def customer_step(indptr, indices, contact_indptr, contact_indices, employee_act
         advocates = sum(1 for f in friends if sentiment[f] == ADVOCATE)
         detractors = sum(1 for f in friends if sentiment[f] == DETRACTOR)
         staff = contact_indices[contact_indptr[customer]:contact_indptr[customer + 1]]
-        contact = CONTACT_PULL if any(employee_active[e] for e in staff) else 0.0
+        contact = p.contact_pull if any(employee_active[e] for e in staff) else 0.0
 
         knows = bool(aware[customer])
         joined = bool(member[customer])
@@ -220,6 +297,7 @@ def customer_step(indptr, indices, contact_indptr, contact_indices, employee_act
 
         waiting = int(problem_age[customer])
         answered_after = -1
+        in_public = False
         if waiting < 0:
             if u_problem[customer] < p.problem_rate:
                 waiting = 0
@@ -228,17 +306,18 @@ def customer_step(indptr, indices, contact_indptr, contact_indices, employee_act
             community = p.community_answer_chance if joined else p.listening * p.community_answer_chance
             solve = 1.0 - (1.0 - p.support_answer_rate) * (1.0 - community)
             if u_answer[customer] < solve:
-                gain = ANSWER_TRUST_GAIN * (PUBLIC_ANSWER_BONUS if community > 0.0 and joined else 1.0)
+                in_public = bool(u_answer[customer] < community)  # the community answered, for all to see
+                gain = p.answer_trust_gain * (p.public_answer_bonus if in_public else 1.0)
                 my_trust += min(1.0, gain) * (1.0 - my_trust)
                 answered_after = waiting
                 waiting = -1
             elif waiting > p.patience:
-                my_trust -= WAITING_TRUST_LOSS * my_trust
-                if waiting > GIVE_UP_FACTOR * p.patience:
+                my_trust -= p.waiting_trust_loss * my_trust
+                if waiting > p.give_up_factor * p.patience:
                     waiting = -1
                     joined = False  # gave up on the community too
         if friends:
-            my_trust += p.detractor_influence * (ADVOCATE_PULL * advocates - detractors) / len(friends)
+            my_trust += p.detractor_influence * (p.advocate_pull * advocates - detractors) / len(friends)
         if knows:
             my_trust += p.trust_shift
         my_trust = min(1.0, max(0.0, my_trust))
@@ -254,5 +333,6 @@ def customer_step(indptr, indices, contact_indptr, contact_indices, employee_act
         out_sentiment[customer] = feeling
         out_problem_age[customer] = waiting
         out_answered_age[customer] = answered_after
+        out_public_answer[customer] = in_public
         out_idea[customer] = joined and u_idea[customer] < p.idea_rate * my_trust
         out_peer_answer[customer] = joined and my_trust >= p.advocate_trust and u_peer[customer] < p.peer_answer_rate

@@ -22,7 +22,10 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from .behaviour import BehaviourParameters
 from .errors import ScenarioError, UserInputError
+from .parameters import (EconomicsKeys, IdentityKeys, OrganisationKeys, StrategyLevers, SwitchKeys,
+                         VerdictKeys)
 
 SCENARIO_DIR = Path(__file__).resolve().parent.parent / "scenarios"
 
@@ -36,19 +39,15 @@ POPULATIONS: dict[str, dict[str, int]] = {
 SHOCK_KINDS = ("crisis", "viral_mistake", "leader_leaves", "compliance_clampdown")
 
 
-def lever(default: Any, *, ge: float | None = None, le: float | None = None,
-          mechanism: str, source: str, doc: str, **kw: Any) -> Any:
-    """A scenario field with its range, mechanism, source article and one-line explanation."""
-    return Field(default, ge=ge, le=le, description=doc,
-                 json_schema_extra={"mechanism": mechanism, "source": source}, **kw)
-
-
 class Wave(BaseModel):
     """One rollout wave: at ``week``, give platform access to some departments (004).
 
     Either ``departments`` ("all", "customer_facing", "internal" or a list of department
     numbers) or ``share``: the first ``ceil(share * departments)`` departments in order, so a
-    stepwise schedule written with shares works for any population size.
+    stepwise schedule written with shares works for any population size. ``spread`` says whether
+    the seats go to whole teams (``clustered``, the departments named) or to the same number of
+    people scattered at random across the organisation (``scattered``): Centola's claim that
+    concentrated effort succeeds where a thin spread fails can then be tested, and can fail.
     """
 
     model_config = ConfigDict(extra="forbid")
@@ -57,6 +56,9 @@ class Wave(BaseModel):
         "all", description='"all", "customer_facing", "internal" or a list of department numbers')
     share: float | None = Field(None, gt=0.0, le=1.0,
                                 description="instead of departments: the first share of departments")
+    spread: Literal["clustered", "scattered"] = Field(
+        "clustered", description='"clustered": whole teams (the departments named); "scattered": the same '
+                                 "number of seats given to people picked at random across the organisation")
 
 
 class Shock(BaseModel):
@@ -69,7 +71,8 @@ class Shock(BaseModel):
     severity: float = Field(0.5, ge=0.0, le=1.0, description="0 (harmless) to 1 (worst)")
 
 
-class Scenario(BaseModel):
+class Scenario(VerdictKeys, EconomicsKeys, SwitchKeys, BehaviourParameters, StrategyLevers,
+               OrganisationKeys, IdentityKeys):
     """All levers of one run. Construct with keywords or :func:`load_scenario`.
 
     Unknown keys and out-of-range values are errors. Each field's ``description`` is the
@@ -79,226 +82,14 @@ class Scenario(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True)
 
-    # --- identity -------------------------------------------------------------------------
-    name: str = Field("custom", description="short name of the scenario")
-    description: str = Field("", description="one-paragraph description")
-
-    # --- population and structure (networks) -------------------------------------------------
-    employees: int = lever(3000, ge=2, le=5_000_000, mechanism="population", source="004",
-                           doc="number of employees (leaders included)")
-    departments: int = lever(12, ge=1, le=10_000, mechanism="population", source="003",
-                             doc="number of departments (silos)")
-    customers: int = lever(30000, ge=0, le=20_000_000, mechanism="population", source="003",
-                           doc="number of customers in the market around the company")
-    weeks: int = lever(104, ge=1, le=2080, mechanism="population", source="004",
-                       doc="simulated horizon in weeks")
-    customer_facing_departments: float = lever(
-        0.25, ge=0.0, le=1.0, mechanism="population", source="004",
-        doc="share of departments that face customers (marketing, sales, service); they come first")
-    span_of_control: int = lever(8, ge=1, le=200, mechanism="population", source="004",
-                                 doc="direct reports per manager in the reporting hierarchy")
-    team_ties: int = lever(10, ge=0, le=200, mechanism="population", source="003",
-                           doc="ties per employee inside their department (small-world ring lattice)")
-    team_rewiring: float = lever(0.1, ge=0.0, le=1.0, mechanism="population", source="003",
-                                 doc="share of team ties rewired to random colleagues in the same department")
-    cross_silo_ties: float = lever(1.0, ge=0.0, le=100.0, mechanism="population", source="003",
-                                   doc="mean ties per employee into other departments at the start (low = strong silos)")
-    informal_leader_share: float = lever(0.02, ge=0.0, le=0.5, mechanism="leaders", source="004",
-                                         doc="share of non-managers who are informal leaders (most connected)")
-    customer_degree: float = lever(6.0, ge=0.0, le=200.0, mechanism="customers", source="003",
-                                   doc="mean word-of-mouth ties per customer (heavy-tailed)")
-    customer_degree_exponent: float = lever(2.5, ge=2.05, le=6.0, mechanism="customers", source="003",
-                                            doc="power-law exponent of the customer degree distribution")
-    contacts_per_facing_employee: int = lever(
-        20, ge=0, le=100_000, mechanism="customers", source="003",
-        doc="customers each customer-facing employee is in contact with")
-
-    # --- 1. anyone can participate (000 tenet 1; 001 firewall) -------------------------------
-    use_barriers: bool = lever(True, mechanism="1 anyone can participate", source="000, 001",
-                               doc="model access and posting friction (off: everyone has access from week 0, whatever the waves, and no friction)")
-    posting_friction: float = lever(0.3, ge=0.0, le=1.0, mechanism="1 anyone can participate", source="001",
-                                    doc="compliance review and approval steps before posting (0 none, 1 firewall)")
-    access_scope: Literal["everyone", "early_adopters"] = lever(
-        "everyone", mechanism="10 rollout", source="004",
-        doc="who in a wave's departments gets access: everyone, or only self-selected early adopters")
-    early_adopter_share: float = lever(0.15, ge=0.0, le=1.0, mechanism="10 rollout", source="004",
-                                       doc="share of employees who volunteer as early adopters (lowest thresholds)")
-
-    # --- 2. shared value by default and the network effect (000 tenet 2) --------------------
-    use_network_effect: bool = lever(True, mechanism="2 network effect", source="000",
-                                     doc="the platform's value grows with active colleagues and reusable knowledge")
-    open_by_default: float = lever(0.8, ge=0.0, le=1.0, mechanism="2 network effect", source="000",
-                                   doc="share of contributions visible to everyone (rest locked in the department)")
-    network_value_weight: float = lever(0.3, ge=0.0, le=3.0, mechanism="2 network effect", source="000",
-                                        doc="how much the platform's value pulls people into contributing")
-    value_saturation: float = lever(5.0, ge=0.1, le=1000.0, mechanism="2 network effect", source="000",
-                                    doc="active contacts (or knowledge items per head) at which value is 63% of its maximum")
-    knowledge_decay: float = lever(0.02, ge=0.0, le=1.0, mechanism="2 network effect", source="000",
-                                   doc="weekly share of the knowledge stock that goes stale")
-    contribution_rate: float = lever(1.0, ge=0.0, le=100.0, mechanism="2 network effect", source="000",
-                                     doc="posts per week of a contributor with no reputation")
-    reputation_feedback: float = lever(0.5, ge=0.0, le=0.95, mechanism="2 network effect", source="000",
-                                       doc="virtuous participation cycle: posting grows as (1 + reputation) to this power")
-    reputation_decay: float = lever(0.02, ge=0.0, le=1.0, mechanism="2 network effect", source="000",
-                                    doc="weekly share of reputation that fades")
-    champion_reputation: float = lever(20.0, ge=0.0, le=1e9, mechanism="2 network effect", source="000",
-                                       doc="reputation at which a contributor counts as a champion")
-    weak_tie_rate: float = lever(0.05, ge=0.0, le=1.0, mechanism="2 network effect", source="002",
-                                 doc="weekly chance an open contributor finds and ties to someone in another department")
-    max_weak_ties: int = lever(8, ge=0, le=64, mechanism="2 network effect", source="002",
-                               doc="most new cross-silo ties one employee can grow")
-
-    # --- 3. purpose (001; 004 "start with intent") -------------------------------------------
-    use_purpose: bool = lever(True, mechanism="3 purpose", source="001, 004",
-                              doc="a purpose motivates people and is passed down the hierarchy")
-    purpose_strength: float = lever(0.0, ge=0.0, le=1.0, mechanism="3 purpose", source="001",
-                                    doc="how compelling and specific the articulated purpose is (0: none)")
-    purpose_weight: float = lever(0.5, ge=0.0, le=3.0, mechanism="3 purpose", source="001",
-                                  doc="how much alignment with the purpose motivates contributing")
-    purpose_cascade_rate: float = lever(0.2, ge=0.0, le=1.0, mechanism="3 purpose", source="004",
-                                        doc="weekly speed at which clarity passes from a manager to their reports")
-    leader_commitment: float = lever(0.5, ge=0.0, le=1.0, mechanism="3 purpose", source="004",
-                                     doc="leaders' commitment to the purpose: the clarity they build and pass on")
-
-    # --- 4. leaders as role models (004; 001 "led from the boardroom") -----------------------
-    use_role_models: bool = lever(True, mechanism="4 leaders as role models", source="004",
-                                  doc="visible leader activity is a social signal to reports and followers")
-    leader_participation: float = lever(0.2, ge=0.0, le=1.0, mechanism="4 leaders as role models", source="004",
-                                        doc="walk the talk: how far leaders lower their own bar to participate visibly")
-    role_model_weight: float = lever(0.3, ge=0.0, le=3.0, mechanism="4 leaders as role models", source="004",
-                                     doc="pull of an active manager or executive team on an employee")
-    boardroom_weight: float = lever(0.3, ge=0.0, le=1.0, mechanism="4 leaders as role models", source="001",
-                                    doc="share of the leader signal that comes from the executive team (rest: own manager)")
-    informal_leader_weight: float = lever(2.0, ge=0.0, le=50.0, mechanism="4 leaders as role models", source="004",
-                                          doc="extra weight of an informal leader's example among their contacts")
-
-    # --- 5. peer influence as complex contagion -------------------------------------------
-    use_peer_influence: bool = lever(True, mechanism="5 peer influence", source="brief (Centola)",
-                                     doc="people join when enough of their own contacts are active")
-    peer_weight: float = lever(0.5, ge=0.0, le=3.0, mechanism="5 peer influence", source="brief (Centola)",
-                               doc="weight of the active share of one's contacts in the decision to contribute")
-    threshold_mean: float = lever(0.8, ge=0.0, le=3.0, mechanism="5 peer influence", source="brief (Centola)",
-                                  doc="mean personal bar to start contributing (in units of drive)")
-    threshold_sd: float = lever(0.35, ge=0.0, le=2.0, mechanism="5 peer influence", source="brief (Centola)",
-                                doc="spread of the bars: innovators, majorities and laggards")
-    spontaneous_adoption: float = lever(0.002, ge=0.0, le=1.0, mechanism="5 peer influence", source="Bass p",
-                                        doc="weekly chance someone starts contributing on their own (Bass p)")
-    launch_novelty: float = lever(0.03, ge=0.0, le=1.0, mechanism="5 peer influence", source="001",
-                                  doc="extra weekly chance of trying to post right after getting access (the launch buzz)")
-    novelty_half_life: float = lever(8.0, ge=0.1, le=1000.0, mechanism="5 peer influence", source="001",
-                                     doc="weeks for the launch buzz to halve")
-    imitation: float = lever(0.0, ge=0.0, le=1.0, mechanism="5 peer influence", source="Bass q",
-                             doc="weekly chance per unit of active-contact share of imitating (Bass q)")
-    reading_uptake: float = lever(0.1, ge=0.0, le=1.0, mechanism="5 peer influence", source="brief (SWOOP)",
-                                  doc="weekly chance someone with access starts reading")
-    lapse_rate: float = lever(0.1, ge=0.0, le=1.0, mechanism="5 peer influence", source="001",
-                              doc="weekly chance a contributor whose motivation fell below their bar stops")
-    lapse_margin: float = lever(0.1, ge=0.0, le=1.0, mechanism="5 peer influence", source="001",
-                                doc="how far below their threshold motivation must fall before someone lapses")
-    relapse_penalty: float = lever(0.1, ge=0.0, le=1.0, mechanism="5 peer influence", source="001",
-                                   doc="extra bar a lapsed user must clear to come back")
-
-    # --- 6. culture: fear and blame vs acting human (002) -------------------------------------
-    use_culture: bool = lever(True, mechanism="6 culture", source="002",
-                              doc="public mistakes, blame and fear; candour keeps safety and trust")
-    blame_culture: float = lever(0.3, ge=0.0, le=1.0, mechanism="6 culture", source="002",
-                                 doc="how much the organisation blames people for public mistakes")
-    mistake_rate: float = lever(0.01, ge=0.0, le=1.0, mechanism="6 culture", source="002",
-                                doc="chance that one contribution goes wrong in public")
-    fear_weight: float = lever(0.4, ge=0.0, le=3.0, mechanism="6 culture", source="002",
-                               doc="how much lost psychological safety holds people back")
-    fear_contagion: float = lever(0.5, ge=0.0, le=1.0, mechanism="6 culture", source="002",
-                                  doc="how much seeing a colleague blamed dents one's own safety")
-    safety_recovery: float = lever(0.05, ge=0.0, le=1.0, mechanism="6 culture", source="002",
-                                   doc="weekly recovery of safety towards its baseline where blame is low")
-    initial_safety: float = lever(0.7, ge=0.0, le=1.0, mechanism="6 culture", source="002",
-                                  doc="psychological safety at the start")
-    mistake_candour: float = lever(0.5, ge=0.0, le=1.0, mechanism="6 culture", source="002",
-                                   doc="acting human: how quickly and openly mistakes are admitted (safety recovers, customers trust)")
-
-    # --- 7. customers (000, 002, 003) ----------------------------------------------------------
-    use_customers: bool = lever(True, mechanism="7 customers", source="000, 002, 003",
-                                doc="customers become aware, join, ask, trust, advocate or detract")
-    external_launch_week: int = lever(0, ge=0, le=100_000, mechanism="10 rollout", source="004",
-                                      doc="week the external customer community opens (beyond the horizon: never)")
-    marketing_reach: float = lever(0.01, ge=0.0, le=1.0, mechanism="7 customers", source="004",
-                                   doc="weekly chance a customer hears of the community from broadcast marketing")
-    word_of_mouth: float = lever(0.3, ge=0.0, le=1.0, mechanism="7 customers", source="003",
-                                 doc="weekly awareness pull of the share of one's contacts who are members")
-    join_rate: float = lever(0.1, ge=0.0, le=1.0, mechanism="7 customers", source="001",
-                             doc="weekly chance an aware, trusting customer joins the community")
-    problem_rate: float = lever(0.05, ge=0.0, le=1.0, mechanism="7 customers", source="002",
-                                doc="weekly chance a customer runs into a problem")
-    support_answer_rate: float = lever(0.5, ge=0.0, le=1.0, mechanism="7 customers", source="003",
-                                       doc="weekly chance classic support solves a problem")
-    answers_per_contributor: float = lever(2.0, ge=0.0, le=1000.0, mechanism="7 customers", source="003",
-                                           doc="customer questions one active customer-facing employee answers per week")
-    silo_penalty: float = lever(0.5, ge=0.0, le=1.0, mechanism="7 customers", source="003",
-                                doc="how much answers suffer when customer-facing staff lack ties into the organisation")
-    customer_patience: int = lever(4, ge=1, le=520, mechanism="7 customers", source="003",
-                                   doc="weeks a customer waits for an answer before losing trust")
-    trust_reversion: float = lever(0.05, ge=0.0, le=1.0, mechanism="7 customers", source="002",
-                                   doc="weekly pull of trust back to its baseline (the rest of the relationship)")
-    initial_trust: float = lever(0.5, ge=0.0, le=1.0, mechanism="7 customers", source="002",
-                                 doc="customers' trust in the company at the start")
-    advocate_trust: float = lever(0.75, ge=0.0, le=1.0, mechanism="7 customers", source="003",
-                                  doc="trust above which a customer recommends the company")
-    detractor_trust: float = lever(0.3, ge=0.0, le=1.0, mechanism="7 customers", source="003",
-                                   doc="trust below which a customer broadcasts disapproval")
-    detractor_influence: float = lever(0.05, ge=0.0, le=1.0, mechanism="7 customers", source="003",
-                                       doc="weekly trust lost per unit share of detractors among one's contacts")
-    peer_answer_rate: float = lever(0.02, ge=0.0, le=1.0, mechanism="9 listening", source="001, 003",
-                                    doc="weekly chance a trusting member answers a fellow customer's question")
-
-    # --- 8. productivity (002) -------------------------------------------------------------------
-    use_productivity: bool = lever(True, mechanism="8 productivity", source="002",
-                                   doc="creative, connective and compounding gains for participants")
-    creative_gain: float = lever(0.06, ge=0.0, le=1.0, mechanism="8 productivity", source="002",
-                                 doc="productivity gain from contributing (share of an employee-week)")
-    connective_gain: float = lever(0.08, ge=0.0, le=1.0, mechanism="8 productivity", source="002",
-                                   doc="gain from weak ties: finding who knows what")
-    compounding_gain: float = lever(0.08, ge=0.0, le=1.0, mechanism="8 productivity", source="002",
-                                    doc="gain from reusing earlier work in the knowledge stock")
-
-    # --- 9. social business intelligence and co-creation (003) --------------------------------
-    use_listening: bool = lever(True, mechanism="9 listening", source="003",
-                                doc="customer signals and ideas are captured and become innovations")
-    listening: float = lever(0.2, ge=0.0, le=1.0, mechanism="9 listening", source="003",
-                             doc="share of customer signals and ideas the company captures")
-    idea_rate: float = lever(0.02, ge=0.0, le=1.0, mechanism="9 listening", source="001, 003",
-                             doc="weekly chance a trusting member proposes an idea")
-    idea_adoption: float = lever(0.1, ge=0.0, le=1.0, mechanism="9 listening", source="003",
-                                 doc="share of captured ideas that become innovations")
-
-    # --- 10. rollout (004) -----------------------------------------------------------------------
-    use_rollout: bool = lever(True, mechanism="10 rollout", source="004",
-                              doc="follow the wave schedule (off: everyone has access from week 0)")
-    waves: tuple[Wave, ...] = Field((Wave(),), description="rollout waves: week and departments",
-                                    json_schema_extra={"mechanism": "10 rollout", "source": "004"})
-
-    # --- 11. shocks ------------------------------------------------------------------------------
-    use_shocks: bool = lever(True, mechanism="11 shocks", source="003",
-                             doc="apply the scheduled shocks")
+    # Waves and shocks are the schedule half of a strategy; every other key comes from the
+    # group classes in sim/parameters.py and sim/behaviour.py.
+    waves: tuple[Wave, ...] = Field((Wave(),), description="rollout waves: week, departments, spread",
+                                    json_schema_extra={"group": "strategy", "mechanism": "10 rollout",
+                                                       "source": "004", "why": ""})
     shocks: tuple[Shock, ...] = Field((), description="scheduled shocks: week, kind, severity",
-                                      json_schema_extra={"mechanism": "11 shocks", "source": "001, 003, 004"})
-
-    # --- economics and verdict -------------------------------------------------------------------
-    employee_week_value: float = lever(1.0, ge=0.0, le=1e6, mechanism="value", source="002",
-                                       doc="value of one employee-week of work (the money unit)")
-    seat_cost: float = lever(0.02, ge=0.0, le=1e6, mechanism="value", source="001",
-                             doc="weekly cost of one employee's platform access")
-    programme_cost: float = lever(0.0, ge=0.0, le=1e9, mechanism="value", source="004",
-                                  doc="weekly fixed cost of running the programme")
-    leader_time_cost: float = lever(0.05, ge=0.0, le=1e6, mechanism="value", source="004",
-                                    doc="weekly cost of the time of each formal leader who is actively contributing")
-    advocate_value: float = lever(0.02, ge=0.0, le=1e6, mechanism="value", source="003",
-                                  doc="weekly value of an advocate (negative for a detractor)")
-    innovation_value: float = lever(5.0, ge=0.0, le=1e9, mechanism="value", source="003",
-                                    doc="value of one innovation from a co-created idea")
-    success_active_share: float = lever(0.2, ge=0.0, le=1.0, mechanism="verdict", source="brief (Dachis)",
-                                        doc="share of employees actively contributing at the horizon for success")
-    collapse_ratio: float = lever(0.5, ge=0.0, le=1.0, mechanism="verdict", source="brief",
-                                  doc="final over peak contributors below which a community has collapsed")
+                                      json_schema_extra={"group": "strategy", "mechanism": "11 shocks",
+                                                         "source": "001, 003, 004", "why": ""})
 
     @field_validator("waves", "shocks", mode="before")
     @classmethod
@@ -352,7 +143,7 @@ LEVER_NAMES: tuple[str, ...] = tuple(Scenario.model_fields)
 
 
 def lever_info() -> list[dict[str, Any]]:
-    """One row per scenario key: name, default, range, mechanism, source, explanation."""
+    """One row per scenario key: name, group, default, range, mechanism, source, meaning, why."""
     rows = []
     for name, field in Scenario.model_fields.items():
         extra = field.json_schema_extra or {}
@@ -360,10 +151,15 @@ def lever_info() -> list[dict[str, Any]]:
         for meta in field.metadata:
             ge = getattr(meta, "ge", ge)
             le = getattr(meta, "le", le)
-        rows.append({"name": name, "default": field.default, "ge": ge, "le": le,
-                     "mechanism": extra.get("mechanism", ""), "source": extra.get("source", ""),
-                     "doc": field.description or ""})
+        rows.append({"name": name, "group": extra.get("group", ""), "default": field.default, "ge": ge,
+                     "le": le, "mechanism": extra.get("mechanism", ""), "source": extra.get("source", ""),
+                     "doc": field.description or "", "why": extra.get("why", "")})
     return rows
+
+
+def keys_in_group(group: str) -> tuple[str, ...]:
+    """Names of the scenario keys of one group (``behaviour``, ``strategy``, ``organisation`` ...)."""
+    return tuple(row["name"] for row in lever_info() if row["group"] == group)
 
 
 def _describe_error(err: dict[str, Any]) -> tuple[str, str]:

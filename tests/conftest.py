@@ -8,17 +8,19 @@ from sim.scenario import Scenario
 
 
 def small(**levers) -> Scenario:
-    """A small organisation with every mechanism on, a two-wave rollout and one of each shock."""
+    """A small organisation with every mechanism on (turnover too), a three-wave rollout (one scattered)
+    and one of each shock."""
     base = dict(
         name="small-test", employees=240, departments=4, customers=1500, weeks=40,
         purpose_strength=0.7, leader_commitment=0.7, leader_participation=0.5,
         posting_friction=0.2, external_launch_week=5, contacts_per_facing_employee=10,
-        waves=[{"week": 0, "departments": [0, 1]}, {"week": 6, "departments": "all"}],
+        waves=[{"week": 0, "departments": [0, 1]}, {"week": 3, "departments": [2], "spread": "scattered"},
+               {"week": 6, "departments": "all"}],
         shocks=[{"week": 12, "kind": "crisis", "severity": 0.6},
                 {"week": 15, "kind": "viral_mistake", "severity": 0.5},
                 {"week": 20, "kind": "leader_leaves", "severity": 0.4},
                 {"week": 30, "kind": "compliance_clampdown", "severity": 0.5}],
-        mistake_rate=0.05, weak_tie_rate=0.3,
+        mistake_rate=0.05, weak_tie_rate=0.3, turnover_rate=0.01,
     )
     base.update(levers)
     return Scenario(**base)

@@ -40,6 +40,9 @@ def write_folder(path: Path, *, design: pd.DataFrame, factors: dict, kind: str, 
     ``failed`` are failed runs with NaN outcomes.
     """
     rng = np.random.default_rng(seed)
+    # Filler values for the other summary columns come from their own stream, so the outcomes
+    # drawn from ``rng`` do not change when the model gains a summary column.
+    filler = np.random.default_rng(seed + 10_000)
     path.mkdir(parents=True)
     (path / "parts").mkdir()
     names = list(factors)
@@ -54,7 +57,7 @@ def write_folder(path: Path, *, design: pd.DataFrame, factors: dict, kind: str, 
                    "scenario": point.get("scenario", "base"), "scenario_hash": f"h{point['point_id']}",
                    "version": "0.1.0", "status": "ok" if ok else "failed", "error": "" if ok else "boom",
                    **{n: point[n] for n in names}}
-            summary = {k: float(rng.random()) for k in SUMMARY_COLUMNS}
+            summary = {k: float(filler.random()) for k in SUMMARY_COLUMNS}
             summary["active_share"] = value
             summary["net_value"] = 1000 * value - 200
             good = (success(point, value) if success else value >= 0.3)

@@ -85,4 +85,57 @@ def test_every_mechanism_has_a_switch():
     switches = {name for name in Scenario.model_fields if name.startswith("use_")}
     assert switches == {"use_barriers", "use_network_effect", "use_purpose", "use_role_models",
                         "use_peer_influence", "use_culture", "use_customers", "use_productivity",
-                        "use_listening", "use_rollout", "use_shocks"}
+                        "use_listening", "use_rollout", "use_shocks", "use_customer_feedback", "use_turnover"}
+
+
+def test_every_key_has_a_group_and_behavioural_parameters_say_why():
+    """Keys are grouped (strategy levers apart from behavioural parameters); every behavioural
+    parameter documents why its default is what it is."""
+    from sim.parameters import GROUPS
+
+    rows = lever_info()
+    assert {r["group"] for r in rows} <= set(GROUPS)
+    assert all(r["group"] for r in rows)
+    behaviour = [r for r in rows if r["group"] == "behaviour"]
+    assert len(behaviour) > 60
+    for row in behaviour:
+        assert row["why"], row["name"]
+    strategy = {r["name"] for r in rows if r["group"] == "strategy"}
+    assert {"posting_friction", "purpose_strength", "leader_participation", "open_by_default", "waves",
+            "shocks"} <= strategy
+    assert not strategy & {r["name"] for r in behaviour}
+
+
+def test_former_hard_coded_constants_are_parameters():
+    """The response constants of v1 (ANSWER_TRUST_GAIN, CONNECTIVE_TIES, ...) are parameters now."""
+    from sim import kernels
+
+    for name in ("answer_trust_gain", "public_answer_bonus", "waiting_trust_loss", "give_up_factor",
+                 "advocate_pull", "contact_pull", "connective_ties", "mistake_trust_step", "viral_trust_step",
+                 "trust_spread", "threshold_cap", "final_window", "min_peak_for_collapse", "crisis_hit_chance",
+                 "crisis_trust_loss", "friction_slowdown", "purpose_transmission", "receptiveness_min",
+                 "value_people_share"):
+        assert name in Scenario.model_fields, name
+    leftovers = [n for n in dir(kernels) if n.isupper() and n not in (
+        "NON_USER", "READER", "CONTRIBUTOR", "CHAMPION", "LAPSED", "STAGE_NAMES", "DETRACTOR", "NEUTRAL", "ADVOCATE")]
+    assert leftovers == []
+
+
+def test_presets_are_strategy_levers_only():
+    """A preset is a bundle of strategy levers and a schedule: calibration never touches it."""
+    import tomllib
+
+    from sim.scenario import SCENARIO_DIR, keys_in_group, preset_names
+
+    allowed = set(keys_in_group("strategy")) | {"name", "description"}
+    for name in preset_names():
+        data = tomllib.loads((SCENARIO_DIR / f"{name}.toml").read_text())
+        assert set(data) <= allowed, (name, set(data) - allowed)
+
+
+def test_wave_spread_is_clustered_or_scattered():
+    wave = Scenario(waves=[{"week": 0, "share": 0.5, "spread": "scattered"}]).waves[0]
+    assert wave.spread == "scattered"
+    assert Scenario().waves[0].spread == "clustered"
+    with pytest.raises(ScenarioError):
+        make_scenario({"waves": [{"week": 0, "spread": "thin"}]})
