@@ -59,9 +59,9 @@ class BehaviourParameters(_Keys):
         doc="pull of the share of one's contacts who are visibly active",
         why="all contacts active covers more than half of the mean bar: peers alone tip only the eager")
     spontaneous_adoption: float = _b(
-        0.002, ge=0.0, le=1.0, mechanism="5 peer influence", source="Bass p",
+        0.001, ge=0.0, le=1.0, mechanism="5 peer influence", source="Bass p",
         doc="weekly chance someone starts contributing on their own (Bass p)",
-        why="about 10% of staff try once in a year without any social signal")
+        why="about 5% of staff try once in a year without any social signal; with more, most staff would have posted at some point, far above van Mierlo's 'under 25% ever posted'")
     imitation: float = _b(
         0.0, ge=0.0, le=1.0, mechanism="5 peer influence", source="Bass q",
         doc="weekly chance per unit of exposure of trying because contacts do (Bass q)",
@@ -125,21 +125,21 @@ class BehaviourParameters(_Keys):
 
     # --- posting, attention and reputation (mechanism 2: the virtuous participation cycle) ---
     contribution_rate: float = _b(
-        0.5, ge=0.0, le=100.0, mechanism="2 network effect", source="000",
+        0.3, ge=0.0, le=100.0, mechanism="2 network effect", source="000",
         doc="posts per week of a contributor of typical propensity with no reputation",
-        why="an occasional contributor posts every other week")
+        why="an occasional contributor posts about once a month; the busy few post far more through reputation (the first pattern-oriented pass, docs/MODEL.md section 9, puts van Mierlo's concentration here)")
     propensity_spread: float = _b(
-        0.8, ge=0.0, le=3.0, mechanism="2 network effect", source="Nielsen 2006",
+        1.4, ge=0.0, le=3.0, mechanism="2 network effect", source="Nielsen 2006",
         doc="standard deviation of the log of personal posting propensity (mean propensity 1)",
-        why="people differ in how much they write even before reputation: a lognormal spread")
+        why="people differ in how much they write even before reputation: a lognormal spread wide enough, with the reputation cycle, for a few to write most of the content (van Mierlo 2014)")
     posting_budget: float = _b(
         20.0, ge=1.0, le=500.0, mechanism="2 network effect", source="000",
         doc="most posts a week one person has time for (the time and attention budget)",
         why="about four a working day: the busiest real super-users")
     reputation_feedback: float = _b(
-        0.5, ge=0.0, le=2.0, mechanism="2 network effect", source="000",
+        1.5, ge=0.0, le=2.0, mechanism="2 network effect", source="000",
         doc="virtuous participation cycle: posting rate and visibility grow as (1 + reputation / recognition_saturation) to this power",
-        why="recognition raises both the wish to post and the audience a post gets (000)")
+        why="recognition raises both the wish to post and the audience a post gets (000); above 1 the attention of readers concentrates on a few (the first pattern-oriented pass puts van Mierlo's concentration here)")
     reputation_decay: float = _b(
         0.05, ge=0.005, le=1.0, mechanism="2 network effect", source="000",
         doc="weekly share of the way reputation moves towards this week's attention (its smoothing)",
