@@ -560,8 +560,24 @@ def analyze_command(
     print_tables(tables, console, list(outcome or [o for o in DEFAULT_OUTCOMES
                                                    if f"{o}_mean" in tables["summary_by_point"]]))
     folder = results_dir / "analysis"
+    done, total = _completeness(results_dir)
+    console.print(f"runs: {done:,} of {total:,} finished ({done / max(total, 1):.0%}); x [a, b] = mean "
+                  f"[95% confidence interval of the mean] over replicates; shares are fractions (0.25 = 25%)",
+                  soft_wrap=True)
+    if done < total:
+        typer.echo(f"warning: the sweep is incomplete: {done:,} of {total:,} runs ({done / total:.0%}) are "
+                   "finished, so these results cover only part of the design; rerun `socialsim sweep` with "
+                   "the same experiment to finish it", err=True)
     console.print("wrote " + ", ".join([str(folder / f"{name}.csv") for name in tables]
                                        + [str(out or folder / "report.html")]))
+
+
+def _completeness(results_dir: Path) -> tuple[int, int]:
+    """(finished runs, runs in the design) of a sweep folder."""
+    from .experiments.store import load_manifest, load_results
+
+    total = int(load_manifest(results_dir).get("n_runs") or 0)
+    return len(load_results(results_dir, columns=["status"])), total
 
 
 # ------------------------------------------------------------------ sweep (sim/experiments)
@@ -582,6 +598,9 @@ def sweep_command(
         "--retry-failed", help="Rerun the batches that hold failed runs.")] = False,
     strict: Annotated[bool, typer.Option(
         "--strict", help="Exit with status 1 if any run failed (default: 0 and a warning).")] = False,
+    yes: Annotated[bool, typer.Option(
+        "--yes", help="Run even an experiment above 100,000 runs or 12 estimated hours (refused without it).")]
+    = False,
 ) -> None:
     """Run an experiment (a sweep, replicates, a sensitivity design) and stream results to Parquet.
 
@@ -607,12 +626,18 @@ def sweep_command(
 
         try:
             report = run_sweep(experiment, out=out, scheduler=scheduler, workers=workers,
-                               retry_failed=retry_failed, progress=on_progress, on_start=on_start)
+                               retry_failed=retry_failed, progress=on_progress, on_start=on_start, confirmed=yes)
         except SweepAborted as exc:
             _fail(str(exc), 1)
         except KeyboardInterrupt:
             _fail("interrupted; the finished batches are kept: rerun the same command to resume", 130)
     console = _stdout()
+    if report.stale_lock:
+        typer.echo(f"warning: took over the lock of a sweep that is no longer running (pid "
+                   f"{report.stale_lock.get('pid')}, started {report.stale_lock.get('started')})", err=True)
+    for batch, why in report.damaged:
+        typer.echo(printable(f"warning: part {batch} was damaged ({why}); set aside in {report.out}/damaged "
+                             "and run again"), err=True)
     if report.ran:
         how = (f"{report.ran} run now in {report.run_seconds:.1f} s ({report.runs_per_second:.2f} runs/s, "
                f"{report.executor}, {report.workers} worker{'s' if report.workers != 1 else ''}; "
