@@ -659,7 +659,22 @@ def sweep_command(
             raise typer.Exit(1)
 
 
-DASHBOARD_APP = Path(__file__).resolve().parent.parent / "dashboard" / "app.py"
+def _dashboard_app() -> Path:
+    """The dashboard's ``app.py``: beside ``sim/`` in a source tree, else the installed ``dashboard``
+    package (a wheel installs it next to ``sim``)."""
+    source_tree = Path(__file__).resolve().parent.parent / "dashboard" / "app.py"
+    if source_tree.is_file():
+        return source_tree
+    import importlib.util
+
+    spec = importlib.util.find_spec("dashboard")
+    for folder in (spec.submodule_search_locations or []) if spec else []:
+        if (Path(folder) / "app.py").is_file():
+            return Path(folder) / "app.py"
+    return source_tree
+
+
+DASHBOARD_APP = _dashboard_app()
 
 
 def dashboard_argv(host: str, port: int) -> list[str]:
