@@ -1,12 +1,13 @@
 """Make the README's tour figure: provide-and-pray vs purpose-led stepwise, 20 replicates each.
 
-Usage: python docs/make_tour_figure.py [docs/img/tour.png]   (needs matplotlib: pip install -e ".[docs]")
+Usage: python docs/make_tour_figure.py [--help] [OUT.png]   (default docs/img/tour.png;
+needs matplotlib: pip install -e ".[docs]")
 Uses only the public API (sim.run_replicates), seeds 0..19 derived from root seed 0.
 """
 
 from __future__ import annotations
 
-import sys
+import argparse
 
 import matplotlib
 
@@ -49,5 +50,15 @@ def main(path: str = "docs/img/tour.png") -> None:
     print(f"wrote {path}")
 
 
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    """The command line: one optional output path (``--help`` prints help, never a file)."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("path", nargs="?", default="docs/img/tour.png", help="PNG file to write")
+    args = parser.parse_args(argv)
+    if not args.path.lower().endswith(".png") or args.path.startswith("-"):
+        parser.error(f"{args.path}: allowed: a .png file path")
+    return args
+
+
 if __name__ == "__main__":
-    main(*sys.argv[1:])
+    main(parse_args().path)

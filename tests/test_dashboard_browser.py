@@ -3,8 +3,9 @@
 Starts ``streamlit run dashboard/app.py`` exactly as ``socialsim dashboard`` does, on a free
 loopback port, opens every page in headless Chromium, runs a comparison, a workshop reveal and
 an experiment browser, checks that the Plotly charts rendered and that the page logged no
-error, and saves one screenshot per page into ``docs/img/dashboard-<page>.png`` (the README
-shows them).
+error, and saves one screenshot per page into a temporary folder, so the test never rewrites
+tracked files. To regenerate the README's screenshots, point it at ``docs/img``:
+``SOCIALSIM_SCREENSHOTS=docs/img .venv/bin/python -m pytest tests/test_dashboard_browser.py``.
 
 No browser is downloaded: Playwright launches ``/usr/bin/chromium`` (``SOCIALSIM_CHROMIUM``
 overrides it). Without it, or without Playwright, the test is skipped with the reason locally
@@ -18,6 +19,7 @@ import re
 import signal
 import socket
 import subprocess
+import tempfile
 import time
 import urllib.request
 from pathlib import Path
@@ -25,7 +27,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-SHOTS = Path(os.environ.get("SOCIALSIM_SCREENSHOTS", ROOT / "docs" / "img"))
+SHOTS = Path(os.environ.get("SOCIALSIM_SCREENSHOTS") or tempfile.mkdtemp(prefix="socialsim-shots-"))
 CHROMIUM = Path(os.environ.get("SOCIALSIM_CHROMIUM", "/usr/bin/chromium"))
 IN_CI = os.environ.get("CI", "").strip().lower() in ("1", "true", "yes")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
