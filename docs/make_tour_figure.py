@@ -9,19 +9,19 @@ from __future__ import annotations
 
 import argparse
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-
-import sim  # noqa: E402
-
 PRESETS = {"provide_and_pray": "#c0392b", "purpose_led_stepwise": "#2471a3"}
 REPLICATES = 20
 
 
 def main(path: str = "docs/img/tour.png") -> None:
+    import matplotlib  # here, so that --help works without matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    import sim
+
     fig, axes = plt.subplots(1, 3, figsize=(15, 4.2))
     for name, colour in PRESETS.items():
         runs = sim.run_replicates(name, REPLICATES, seed=0)

@@ -397,7 +397,10 @@ def _print_comparison(results: dict[str, list[RunResult]], replicates: int, seed
     cell = max([len(str(v)) for v in shown.to_numpy().ravel()] + [1])
     fits = len("outcome") + 20 + sum(max(len(n), cell) + 3 for n in names) <= console.width
     headers = names if fits else [chr(ord("A") + i) if i < 26 else f"S{i + 1}" for i in range(len(names))]
-    table = Table("outcome", *headers, title=f"{replicates} replicates per scenario, root seed {seed}")
+    table = Table(title=f"{replicates} replicates per scenario, root seed {seed}")
+    table.add_column("outcome", no_wrap=True, min_width=max(len(str(o)) for o in shown.index))
+    for header in headers:
+        table.add_column(header, overflow="fold")  # wrap a long cell, never cut it
     for outcome, row in shown.iterrows():
         table.add_row(str(outcome), *row.tolist())
     console.print(table)
