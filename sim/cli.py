@@ -374,7 +374,7 @@ def compare_command(
     _print_comparison(results, replicates, seed)
     # Build everything in memory first, so a failure leaves the folder as it was.
     summary, series = report.summary_frame(results), report.series_frame(results)
-    page = report.compare_report_html(results, root_seed=seed)
+    page = report.compare_report_html(results, root_seed=seed, scenarios=dict(zip(labels, configs)))
     out_dir.mkdir(exist_ok=True)
     # All three are staged before any replaces its earlier version: a failure (a full disk)
     # leaves the earlier report complete, never a folder that mixes two runs.
