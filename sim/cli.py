@@ -26,7 +26,7 @@ from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn, 
 from rich.table import Table
 
 from .errors import UserInputError, printable
-from .outputs import SUMMARY_COLUMNS, RunResult, __version__, write_files_atomic
+from .outputs import SUMMARY_COLUMNS, RunResult, __version__, table_writer, write_files_atomic
 from .scenario import (MAX_SEED, POPULATIONS, Scenario, lever_info, load_scenario, make_scenario, preset_names,
                        preset_summary)
 
@@ -379,8 +379,8 @@ def compare_command(
     # All three are staged before any replaces its earlier version: a failure (a full disk)
     # leaves the earlier report complete, never a folder that mixes two runs.
     written = write_files_atomic({
-        out_dir / "summary.csv": lambda tmp: summary.to_csv(tmp, index=False),
-        out_dir / "series.parquet": lambda tmp: series.to_parquet(tmp, index=False),
+        out_dir / "summary.csv": table_writer(summary, out_dir / "summary.csv"),
+        out_dir / "series.parquet": table_writer(series, out_dir / "series.parquet"),
         out_dir / "report.html": lambda tmp: Path(tmp).write_text(page, encoding="utf-8"),
     })
     _stdout().print("wrote " + ", ".join(printable(str(p)) for p in written))

@@ -354,9 +354,7 @@ def write_table(frame: pd.DataFrame, path: str | Path) -> Path:
     if not os.access(folder, os.W_OK):
         raise UserInputError("folder is not writable; allowed: a path in a writable folder",
                              source=str(path), key="--out")
-    if suffix == ".csv":
-        return atomic_write(path, lambda tmp: frame.to_csv(tmp, index=False))
-    return atomic_write(path, lambda tmp: frame.to_parquet(tmp, index=False))
+    return atomic_write(path, table_writer(frame, path))
 
 
 def _fsync_file(path: str | Path) -> None:
