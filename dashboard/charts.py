@@ -10,7 +10,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from sim.outputs import RunResult
-from sim.report import COLORS, band_traces
+from sim.report import COLORS, band_traces, strategy_color
 
 #: Employee stages (series column, label, colour), bottom to top in the stacked chart.
 STAGES: tuple[tuple[str, str, str], ...] = (
@@ -60,9 +60,9 @@ def share_bands(results: dict[str, list[RunResult]], column: str = "active_share
                 percent: bool = True) -> go.Figure:
     """Median line and 2.5-97.5% band of one weekly column, one colour per strategy."""
     traces: list[go.Scatter] = []
-    for k, (label, runs) in enumerate(results.items()):
+    for label, runs in results.items():
         weekly = pd.DataFrame({i: r.series.set_index("week")[column] for i, r in enumerate(runs)})
-        traces += band_traces(weekly, label, COLORS[k % len(COLORS)])
+        traces += band_traces(weekly, label, strategy_color(label))  # by name: the same in every view
     fig = _layout(go.Figure(traces), title, yaxis=yaxis)
     if percent:
         fig.update_yaxes(tickformat=".0%", rangemode="tozero")
@@ -243,7 +243,7 @@ def success_bars(success: pd.DataFrame) -> go.Figure:
     """Success rate per strategy with its 95% Wilson interval."""
     rate = success["success_rate"].to_numpy(dtype=float)
     fig = go.Figure(go.Bar(
-        x=success["scenario"], y=rate, marker_color=[COLORS[k % len(COLORS)] for k in range(len(success))],
+        x=success["scenario"], y=rate, marker_color=[strategy_color(s) for s in success["scenario"]],
         error_y={"type": "data", "symmetric": False, "array": success["rate_high"] - rate,
                  "arrayminus": rate - success["rate_low"]},
         text=[f"{r:.0%} of {n}" for r, n in zip(rate, success["runs"])], textposition="outside"))

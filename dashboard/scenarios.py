@@ -62,7 +62,8 @@ def base_scenario(preset: str | None) -> Scenario:
     if not preset:
         return Scenario()
     if preset not in preset_names():
-        raise ScenarioError(f"unknown preset {preset!r}; allowed: {', '.join(preset_names())}",
+        shown = preset if len(preset) <= 60 else f"{preset[:60]}... ({len(preset):,} characters)"
+        raise ScenarioError(f"unknown preset {shown!r}; allowed: {', '.join(preset_names())}",
                             source="address (URL)", key="preset")
     return load_scenario(preset)
 

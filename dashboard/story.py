@@ -103,11 +103,13 @@ STEPS: tuple[Step, ...] = (
         title="6. A crisis hits",
         setup="The purpose-led big bang, then an activist attack on the company page (week 30), a viral employee "
               "mistake (week 40), the sponsoring executive leaving (week 52) and a compliance clampdown (week 70).",
-        question="Does the community absorb the shocks, or does participation collapse?",
+        question="Does the community absorb the shocks, or does participation collapse, and after which one?",
         arms=(BIG_BANG, Arm("purpose-led, under shocks", "purpose_led_under_shocks")),
-        mechanism="A crisis and a viral mistake test the culture: where mistakes are admitted quickly, safety and "
-                  "customers' trust recover; a departing sponsor takes leadership clarity with them; a clampdown "
-                  "raises the posting friction again.",
+        mechanism="Read the chart by week, one shock at a time. The crisis (week 30) and the viral mistake "
+                  "(week 40) test the culture: where mistakes are admitted quickly, safety and customers' trust "
+                  "recover. The departing sponsor (week 52) takes leadership clarity with them. The compliance "
+                  "clampdown (week 70) raises the posting friction again for everyone: a fall that starts after "
+                  "week 70 is the clampdown's doing, not the crisis's.",
         quote="Mistakes will be made. Respect will be given to those companies who admit their mistakes "
               "immediately, and offer thoughtful, meaningful responses to them.",
         source="\"A Means to an End\" on acting human (seeds/002); attacks on company pages (HBR, seeds/003)",

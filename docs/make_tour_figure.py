@@ -1,26 +1,27 @@
 """Make the README's tour figure: provide-and-pray vs purpose-led stepwise, 20 replicates each.
 
-Usage: python docs/make_tour_figure.py [docs/img/tour.png]   (needs matplotlib: pip install -e ".[docs]")
+Usage: python docs/make_tour_figure.py [--help] [OUT.png]   (default docs/img/tour.png;
+needs matplotlib: pip install -e ".[docs]")
 Uses only the public API (sim.run_replicates), seeds 0..19 derived from root seed 0.
 """
 
 from __future__ import annotations
 
-import sys
-
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-
-import sim  # noqa: E402
+import argparse
 
 PRESETS = {"provide_and_pray": "#c0392b", "purpose_led_stepwise": "#2471a3"}
 REPLICATES = 20
 
 
 def main(path: str = "docs/img/tour.png") -> None:
+    import matplotlib  # here, so that --help works without matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    import sim
+
     fig, axes = plt.subplots(1, 3, figsize=(15, 4.2))
     for name, colour in PRESETS.items():
         runs = sim.run_replicates(name, REPLICATES, seed=0)
@@ -49,5 +50,15 @@ def main(path: str = "docs/img/tour.png") -> None:
     print(f"wrote {path}")
 
 
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    """The command line: one optional output path (``--help`` prints help, never a file)."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("path", nargs="?", default="docs/img/tour.png", help="PNG file to write")
+    args = parser.parse_args(argv)
+    if not args.path.lower().endswith(".png") or args.path.startswith("-"):
+        parser.error(f"{args.path}: allowed: a .png file path")
+    return args
+
+
 if __name__ == "__main__":
-    main(*sys.argv[1:])
+    main(parse_args().path)

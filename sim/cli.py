@@ -8,8 +8,10 @@ checked before anything long runs and are written atomically (never a half-writt
 
 from __future__ import annotations
 
+import errno
 import functools
 import os
+import re
 import sys
 import tomllib
 import traceback
@@ -23,17 +25,55 @@ from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn, 
                            TimeRemainingColumn)
 from rich.table import Table
 
-from .errors import UserInputError
-from .outputs import SUMMARY_COLUMNS, RunResult, __version__, write_table
-from .scenario import (POPULATIONS, Scenario, lever_info, load_scenario, make_scenario, preset_names,
+from .errors import UserInputError, printable
+from .outputs import SUMMARY_COLUMNS, RunResult, __version__, table_writer, write_files_atomic
+from .scenario import (MAX_SEED, POPULATIONS, Scenario, lever_info, load_scenario, make_scenario, preset_names,
                        preset_summary)
+
+
+def _click_class(name: str) -> type:
+    """Click's exception class ``name`` as typer raises it (typer >= 0.2x vendors its own click)."""
+    return next(c for c in typer.BadParameter.__mro__ if c.__name__ == name)
+
+
+_CLICK_ERROR, _USAGE_ERROR = _click_class("ClickException"), _click_class("UsageError")
+
+
+class OneLineErrors(typer.core.TyperGroup):
+    """The command group with click's own errors (bad option values, unknown options, missing
+    arguments) as one ``error: ...`` line and exit status 2, like every other user error.
+
+    Click and typer otherwise print a usage block or a boxed panel of five or six lines.
+    """
+
+    def main(self, args: Any = None, prog_name: str | None = None, complete_var: str | None = None,
+             standalone_mode: bool = True, **extra: Any) -> Any:
+        try:
+            code = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        except _CLICK_ERROR as exc:
+            message = exc.format_message().replace("Value error, ", "")
+            ctx = getattr(exc, "ctx", None)
+            if isinstance(exc, _USAGE_ERROR) and ctx is not None and "--help" not in message:
+                message += f" (see `{ctx.command_path} --help`)"
+            typer.echo(f"error: {printable(_one_line(message))}", err=True)
+            code = 2 if isinstance(exc, _USAGE_ERROR) else exc.exit_code
+        except typer.Abort:
+            typer.echo("error: aborted", err=True)
+            code = 1
+        if not standalone_mode:
+            return code
+        sys.exit(code if isinstance(code, int) else 0)
+
 
 app = typer.Typer(
     name="socialsim",
+    cls=OneLineErrors,
     help="Agent-based simulation of how organisations adopt social business.",
     no_args_is_help=True,
     add_completion=False,
+    pretty_exceptions_enable=False,
     pretty_exceptions_show_locals=False,
+    rich_markup_mode=None,
 )
 
 Population = Enum("Population", {name: name for name in POPULATIONS}, type=str)
@@ -77,8 +117,12 @@ def _one_line(text: str) -> str:
 def _fail(message: str, code: int) -> None:
     if _state["debug"]:
         traceback.print_exc(file=sys.stderr)
-    typer.echo(f"error: {_one_line(message)}", err=True)
+    typer.echo(f"error: {printable(_one_line(message))}", err=True)
     raise typer.Exit(code)
+
+
+#: errno values that mean the disk (or the user's quota) is full.
+DISK_FULL = {errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC)}
 
 
 def _guarded(func: Callable[..., Any]) -> Callable[..., Any]:
@@ -97,9 +141,15 @@ def _guarded(func: Callable[..., Any]) -> Callable[..., Any]:
             raise typer.Exit(1) from None
         except tomllib.TOMLDecodeError as exc:
             _fail(f"invalid TOML: {exc}", 2)
-        except (FileNotFoundError, PermissionError, IsADirectoryError, NotADirectoryError) as exc:
-            where = exc.filename or ""
-            _fail(f"{where}: cannot write ({exc.strerror or exc})" if where else str(exc), 2)
+        except OSError as exc:
+            if exc.errno in DISK_FULL:  # the writers stage into temporary files: nothing half-written
+                where = f"{exc.filename}: " if exc.filename else ""
+                _fail(f"disk full: {where}no space left to write the output; nothing was replaced "
+                      "(earlier files are as they were); allowed: free some space or choose another folder", 2)
+            if isinstance(exc, (FileNotFoundError, PermissionError, IsADirectoryError, NotADirectoryError)):
+                where = exc.filename or ""
+                _fail(f"{where}: cannot write ({exc.strerror or exc})" if where else str(exc), 2)
+            _fail(f"unexpected {type(exc).__name__}: {exc} (rerun with --debug for details)", 1)
         except Exception as exc:  # noqa: BLE001 - the one place unexpected errors are reported
             _fail(f"unexpected {type(exc).__name__}: {exc} (rerun with --debug for details)", 1)
 
@@ -227,7 +277,7 @@ def _fmt(value: Any) -> str:
 def _print_run(result: RunResult) -> None:
     console = _stdout()
     console.print(f"verdict: {result.verdict}", style="bold")
-    console.print(f"scenario: {result.scenario}  hash: {result.scenario_hash}  seed: {result.seed}  "
+    console.print(f"scenario: {printable(result.scenario)}  hash: {result.scenario_hash}  seed: {result.seed}  "
                   f"engine: {result.engine}  version: {result.version}")
     table = Table("outcome", "value", "meaning")
     for key in KEY_OUTCOMES:
@@ -242,7 +292,8 @@ def _print_run(result: RunResult) -> None:
 @command("run")
 def run_command(
     scenario: Annotated[str, typer.Argument(help="Scenario file (.toml) or preset name (see `socialsim presets`).")],
-    seed: Annotated[int, typer.Option(min=0, help="Random seed; the same seed gives the same result.")] = 42,
+    seed: Annotated[int, typer.Option(min=0, max=MAX_SEED,
+                                      help="Random seed; the same seed gives the same result.")] = 42,
     weeks: WeeksOption = None,
     population: PopulationOption = None,
     engine: EngineOption = Engine.numba,
@@ -286,7 +337,7 @@ def compare_command(
     scenarios: Annotated[list[str], typer.Argument(help="Scenario files or preset names.")],
     replicates: Annotated[int, typer.Option(min=1, help="Runs per scenario.")] = 20,
     seed: Annotated[int, typer.Option(
-        min=0, help="Root seed. Replicate k uses the same seed in every scenario (common random numbers), "
+        min=0, max=MAX_SEED, help="Root seed. Replicate k uses the same seed in every scenario (common random numbers), "
                     "so scenarios differ by their levers, not by luck.")] = 0,
     weeks: WeeksOption = None,
     population: PopulationOption = None,
@@ -323,24 +374,42 @@ def compare_command(
     _print_comparison(results, replicates, seed)
     # Build everything in memory first, so a failure leaves the folder as it was.
     summary, series = report.summary_frame(results), report.series_frame(results)
-    page = report.compare_report_html(results, root_seed=seed)
+    page = report.compare_report_html(results, root_seed=seed, scenarios=dict(zip(labels, configs)))
     out_dir.mkdir(exist_ok=True)
-    written = [write_table(summary, out_dir / "summary.csv"), write_table(series, out_dir / "series.parquet"),
-               report.write_text_atomic(out_dir / "report.html", page)]
-    _stdout().print("wrote " + ", ".join(str(p) for p in written))
+    # All three are staged before any replaces its earlier version: a failure (a full disk)
+    # leaves the earlier report complete, never a folder that mixes two runs.
+    written = write_files_atomic({
+        out_dir / "summary.csv": table_writer(summary, out_dir / "summary.csv"),
+        out_dir / "series.parquet": table_writer(series, out_dir / "series.parquet"),
+        out_dir / "report.html": lambda tmp: Path(tmp).write_text(page, encoding="utf-8"),
+    })
+    _stdout().print("wrote " + ", ".join(printable(str(p)) for p in written))
 
 
 def _print_comparison(results: dict[str, list[RunResult]], replicates: int, seed: int) -> None:
     from .report import display_table
 
     shown = display_table(results)
-    table = Table("outcome", *shown.columns, title=f"{replicates} replicates per scenario, root seed {seed}")
+    console = _stdout()
+    names = [printable(str(c)) for c in shown.columns]
+    # Full scenario names as headers when they fit the terminal; else letters and a legend, so
+    # no name is ever cut ("purpose_led_…").
+    cell = max([len(str(v)) for v in shown.to_numpy().ravel()] + [1])
+    fits = len("outcome") + 20 + sum(max(len(n), cell) + 3 for n in names) <= console.width
+    headers = names if fits else [chr(ord("A") + i) if i < 26 else f"S{i + 1}" for i in range(len(names))]
+    table = Table(title=f"{replicates} replicates per scenario, root seed {seed}")
+    table.add_column("outcome", no_wrap=True, min_width=max(len(str(o)) for o in shown.index))
+    for header in headers:
+        table.add_column(header, overflow="fold")  # wrap a long cell, never cut it
     for outcome, row in shown.iterrows():
         table.add_row(str(outcome), *row.tolist())
-    console = _stdout()
     console.print(table)
-    console.print("median [2.5%, 97.5%] across replicates; success rate with a 95% Wilson interval; "
-                  "the same seeds in every scenario (common random numbers).")
+    if not fits:
+        for header, name in zip(headers, names):
+            console.print(f"{header} = {name}", soft_wrap=True)
+    console.print("x [a, b] = median [2.5th, 97.5th percentile] across replicates (not a confidence interval); "
+                  "shares are fractions (0.25 = 25%); success rate with a 95% Wilson interval; the same seeds "
+                  "in every scenario (common random numbers).", soft_wrap=False)
 
 
 @command("presets")
@@ -353,7 +422,7 @@ def presets_command() -> None:
         return
     table = Table("preset", "description")
     for name in names:
-        table.add_row(name, preset_summary(name))
+        table.add_row(name, printable(preset_summary(name)))
     console.print(table)
 
 
@@ -364,7 +433,7 @@ def validate_command(
     """Validate scenario files; stops with status 2 at the first invalid one."""
     for spec in scenarios:
         config = load_scenario(spec)
-        typer.echo(f"OK {config.name} ({config.scenario_hash()})")
+        typer.echo(f"OK {printable(config.name)} ({config.scenario_hash()})")
 
 
 def _value_text(value: Any) -> str:
@@ -403,6 +472,8 @@ def lever_rows() -> list[dict[str, str]]:
 @command("levers")
 def levers_command(
     markdown: Annotated[bool, typer.Option("--markdown", help="Print a Markdown table (for docs).")] = False,
+    wide: Annotated[bool, typer.Option("--wide", help="One wide table (at least 200 columns) instead of "
+                                                      "one block per key.")] = False,
 ) -> None:
     """Every scenario key with its default, allowed range, mechanism and source article."""
     rows = lever_rows()
@@ -414,10 +485,19 @@ def levers_command(
         for row in rows:
             typer.echo("| " + " | ".join(cell(row[c]) for c in columns) + " |")
         return
-    table = Table(*columns)
+    if wide:
+        table = Table(*columns)
+        for row in rows:
+            table.add_row(*(row[c] for c in columns))
+        Console(markup=False, highlight=False, width=max(200, _stdout().width)).print(table)
+        return
+    # One block per key: fits any terminal width and never cuts a name or a value.
+    console = _stdout()
     for row in rows:
-        table.add_row(*(row[c] for c in columns))
-    _stdout().print(table)
+        console.print(f"{row['key']} = {row['default']}", style="bold", soft_wrap=True)
+        console.print(f"    range: {row['range'] or '-'};  mechanism: {row['mechanism']};  source: "
+                      f"{row['source']}", soft_wrap=True)
+        console.print(f"    {row['meaning']}", soft_wrap=True)
 
 
 @command("bench")
@@ -441,6 +521,12 @@ def bench_command(
     names = [s.strip() for s in sizes.split(",") if s.strip()]
     if not names:
         raise UserInputError(f"{sizes!r} lists no sizes; allowed: e.g. 10k,100k,1m", source="--sizes")
+    for name in names:  # all checked before anything is timed
+        try:
+            bench.parse_size(name)
+        except (ValueError, OverflowError):
+            raise UserInputError(f"{name!r} is not a population size; allowed: a number of agents with k or m, "
+                                 "e.g. 10k,100k,1m", source="--sizes") from None
     kwargs: dict[str, Any] = {"sizes": names, "quick": quick}
     if python_steps is not None:
         kwargs["python_steps"] = python_steps
@@ -477,8 +563,24 @@ def analyze_command(
     print_tables(tables, console, list(outcome or [o for o in DEFAULT_OUTCOMES
                                                    if f"{o}_mean" in tables["summary_by_point"]]))
     folder = results_dir / "analysis"
+    done, total = _completeness(results_dir)
+    console.print(f"runs: {done:,} of {total:,} finished ({done / max(total, 1):.0%}); x [a, b] = mean "
+                  f"[95% confidence interval of the mean] over replicates; shares are fractions (0.25 = 25%)",
+                  soft_wrap=True)
+    if done < total:
+        typer.echo(f"warning: the sweep is incomplete: {done:,} of {total:,} runs ({done / total:.0%}) are "
+                   "finished, so these results cover only part of the design; rerun `socialsim sweep` with "
+                   "the same experiment to finish it", err=True)
     console.print("wrote " + ", ".join([str(folder / f"{name}.csv") for name in tables]
                                        + [str(out or folder / "report.html")]))
+
+
+def _completeness(results_dir: Path) -> tuple[int, int]:
+    """(finished runs, runs in the design) of a sweep folder."""
+    from .experiments.store import load_manifest, load_results
+
+    total = int(load_manifest(results_dir).get("n_runs") or 0)
+    return len(load_results(results_dir, columns=["status"])), total
 
 
 # ------------------------------------------------------------------ sweep (sim/experiments)
@@ -499,6 +601,9 @@ def sweep_command(
         "--retry-failed", help="Rerun the batches that hold failed runs.")] = False,
     strict: Annotated[bool, typer.Option(
         "--strict", help="Exit with status 1 if any run failed (default: 0 and a warning).")] = False,
+    yes: Annotated[bool, typer.Option(
+        "--yes", help="Run even an experiment above 100,000 runs or 12 estimated hours (refused without it).")]
+    = False,
 ) -> None:
     """Run an experiment (a sweep, replicates, a sensitivity design) and stream results to Parquet.
 
@@ -524,12 +629,18 @@ def sweep_command(
 
         try:
             report = run_sweep(experiment, out=out, scheduler=scheduler, workers=workers,
-                               retry_failed=retry_failed, progress=on_progress, on_start=on_start)
+                               retry_failed=retry_failed, progress=on_progress, on_start=on_start, confirmed=yes)
         except SweepAborted as exc:
             _fail(str(exc), 1)
         except KeyboardInterrupt:
             _fail("interrupted; the finished batches are kept: rerun the same command to resume", 130)
     console = _stdout()
+    if report.stale_lock:
+        typer.echo(f"warning: took over the lock of a sweep that is no longer running (pid "
+                   f"{report.stale_lock.get('pid')}, started {report.stale_lock.get('started')})", err=True)
+    for batch, why in report.damaged:
+        typer.echo(printable(f"warning: part {batch} was damaged ({why}); set aside in {report.out}/damaged "
+                             "and run again"), err=True)
     if report.ran:
         how = (f"{report.ran} run now in {report.run_seconds:.1f} s ({report.runs_per_second:.2f} runs/s, "
                f"{report.executor}, {report.workers} worker{'s' if report.workers != 1 else ''}; "
@@ -551,7 +662,22 @@ def sweep_command(
             raise typer.Exit(1)
 
 
-DASHBOARD_APP = Path(__file__).resolve().parent.parent / "dashboard" / "app.py"
+def _dashboard_app() -> Path:
+    """The dashboard's ``app.py``: beside ``sim/`` in a source tree, else the installed ``dashboard``
+    package (a wheel installs it next to ``sim``)."""
+    source_tree = Path(__file__).resolve().parent.parent / "dashboard" / "app.py"
+    if source_tree.is_file():
+        return source_tree
+    import importlib.util
+
+    spec = importlib.util.find_spec("dashboard")
+    for folder in (spec.submodule_search_locations or []) if spec else []:
+        if (Path(folder) / "app.py").is_file():
+            return Path(folder) / "app.py"
+    return source_tree
+
+
+DASHBOARD_APP = _dashboard_app()
 
 
 def dashboard_argv(host: str, port: int) -> list[str]:

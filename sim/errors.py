@@ -8,6 +8,25 @@ should print tracebacks at a user.
 
 from __future__ import annotations
 
+import unicodedata
+
+
+def printable(text: str) -> str:
+    """``text`` with control characters escaped (``\\x1b``, ``\\n``), safe to print on a terminal.
+
+    A scenario name or file name can hold escape sequences; printed raw they would move the
+    cursor, recolour or clear the user's terminal.
+    """
+    out = []
+    for ch in str(text):
+        if ch == "\t":
+            out.append(" ")
+        elif unicodedata.category(ch) in ("Cc", "Cf", "Cs", "Co", "Cn") and ch != "\u200d":
+            out.append(ch.encode("unicode_escape").decode("ascii"))
+        else:
+            out.append(ch)
+    return "".join(out)
+
 
 class UserInputError(ValueError):
     """Bad input from a user: a scenario, a lever value, a path.

@@ -434,17 +434,34 @@ def write_table(frame: pd.DataFrame, path: str | Path) -> Path:
     if not os.access(folder, os.W_OK):
         raise UserInputError("folder is not writable; allowed: a path in a writable folder",
                              source=str(path), key="--out")
-    if suffix == ".csv":
-        return atomic_write(path, lambda tmp: frame.to_csv(tmp, index=False))
-    return atomic_write(path, lambda tmp: frame.to_parquet(tmp, index=False))
+    return atomic_write(path, table_writer(frame, path))
 
 
-def atomic_write(path: str | Path, write: Callable[[str], Any]) -> Path:
-    """Call ``write(tmp)`` on a temporary file beside ``path``, then rename it into place.
+def _fsync_file(path: str | Path) -> None:
+    """Flush a written file's data to the disk (so a rename never exposes an empty file after a crash)."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
-    A crash or an error leaves either the old file or none, never a half-written one.
-    """
-    path = Path(path)
+
+def fsync_folder(folder: str | Path) -> None:
+    """Flush a folder's entries (a rename into it) to the disk; a no-op where folders cannot be opened."""
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:  # e.g. Windows
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def _stage(path: Path, write: Callable[[str], Any]) -> str:
+    """Write a temporary file beside ``path`` with ``write(tmp)``, fsync it, return its name."""
     folder = path.parent if str(path.parent) else Path(".")
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
     os.close(fd)
@@ -453,8 +470,54 @@ def atomic_write(path: str | Path, write: Callable[[str], Any]) -> Path:
         umask = os.umask(0)
         os.umask(umask)
         os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; give the file the usual permissions
+        _fsync_file(tmp)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return tmp
+
+
+def atomic_write(path: str | Path, write: Callable[[str], Any]) -> Path:
+    """Call ``write(tmp)`` on a temporary file beside ``path``, then rename it into place.
+
+    The file is fsynced before the rename and the folder after it, so a crash or an error
+    (a full disk included) leaves either the old file or the new one, never a half-written one.
+    """
+    path = Path(path)
+    tmp = _stage(path, write)
+    try:
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+    fsync_folder(path.parent if str(path.parent) else ".")
     return path
+
+
+def write_files_atomic(files: dict[str | Path, Callable[[str], Any]]) -> list[Path]:
+    """Write a set of files that belong together (a report: table, series, page) all or nothing.
+
+    Every file is staged (written and fsynced to a temporary file beside its target) before any
+    is renamed into place; if one fails (a full disk), the staged files are removed and every
+    earlier file is left as it was. Only the renames, which need no space, remain after that.
+    """
+    staged: list[tuple[str, Path]] = []
+    try:
+        for path, write in files.items():
+            staged.append((_stage(Path(path), write), Path(path)))
+    except BaseException:
+        for tmp, _ in staged:
+            Path(tmp).unlink(missing_ok=True)
+        raise
+    for tmp, path in staged:
+        os.replace(tmp, path)
+    for folder in {p.parent for _, p in staged}:
+        fsync_folder(folder if str(folder) else ".")
+    return [p for _, p in staged]
+
+
+def table_writer(frame: pd.DataFrame, path: str | Path) -> Callable[[str], Any]:
+    """``write(tmp)`` for :func:`atomic_write`: ``frame`` as CSV or Parquet by ``path``'s extension."""
+    if Path(path).suffix.lower() == ".csv":
+        return lambda tmp: frame.to_csv(tmp, index=False)
+    return lambda tmp: frame.to_parquet(tmp, index=False)

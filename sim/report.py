@@ -14,10 +14,11 @@ number in the terminal is the number in the report:
 from __future__ import annotations
 
 import html
+import json
 import math
 import warnings
 from pathlib import Path
-from typing import Iterable
+from typing import Any, Iterable
 
 import numpy as np
 import pandas as pd
@@ -30,7 +31,23 @@ Results = dict[str, list[RunResult]]
 
 Z95 = 1.959963984540054  # two-sided 95% normal quantile
 LOW_Q, HIGH_Q = 0.025, 0.975
-COLORS = qualitative.Plotly
+COLORS = qualitative.Plotly + qualitative.D3
+
+
+def strategy_color(label: str) -> str:
+    """The colour of a strategy, by its name: the same in every chart, report and page, whichever
+    strategies are shown beside it (a preset by its place among all presets, anything else by a
+    stable hash of its name)."""
+    from .scenario import preset_names
+
+    presets = preset_names()
+    base = str(label).split(" (")[0].split(" #")[0]
+    if base in presets:
+        return COLORS[presets.index(base) % len(COLORS)]
+    import hashlib
+
+    digest = int(hashlib.sha256(str(label).encode()).hexdigest()[:8], 16)
+    return COLORS[len(presets) + digest % max(1, len(COLORS) - len(presets))]
 
 #: Outcomes summarised across replicates (``success`` is reported as a rate instead).
 OUTCOMES: tuple[str, ...] = tuple(name for name in SUMMARY_COLUMNS if name != "success")
@@ -213,12 +230,12 @@ def band_figures(series: pd.DataFrame) -> list[go.Figure]:
     figures = []
     for title, columns in CHARTS:
         traces: list[go.Scatter] = []
-        for k, label in enumerate(labels):
+        for label in labels:
             rows = series[series["scenario"] == label]
             for column, suffix, dash in columns:
                 weekly = rows.pivot(index="week", columns="replicate", values=column)
                 name = f"{label} {suffix}".strip()
-                traces += band_traces(weekly, name, COLORS[k % len(COLORS)], dash)
+                traces += band_traces(weekly, name, strategy_color(label), dash)
         figures.append(_figure(title, traces))
     return figures
 
@@ -283,8 +300,24 @@ def _provenance_frame(results: Results, root_seed: int | None) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def compare_report_html(results: Results, *, root_seed: int | None = None) -> str:
-    """The comparison report as one self-contained HTML document."""
+def levers_frame(scenarios: dict[str, Any]) -> pd.DataFrame:
+    """Every lever value of each scenario (one row per key, one column per scenario)."""
+    rows: dict[str, dict[str, str]] = {}
+    for label, scenario in scenarios.items():
+        for key, value in scenario.to_dict().items():
+            rows.setdefault(key, {})[label] = json.dumps(value) if isinstance(value, (list, dict)) else str(value)
+    return pd.DataFrame.from_dict(rows, orient="index").rename_axis("lever").reset_index()
+
+
+def compare_report_html(results: Results, *, root_seed: int | None = None,
+                        scenarios: dict[str, Any] | None = None) -> str:
+    """The comparison report as one self-contained HTML document.
+
+    Args:
+        results: label -> every replicate's result (all of them are summarised and charted).
+        root_seed: the seed the user gave (replicate seeds derive from it; each is in the table).
+        scenarios: label -> Scenario, to list every lever value in the report.
+    """
     if not results or not all(results.values()):
         raise ValueError("compare_report needs at least one run per scenario")
     outcomes = display_table(results).reset_index()
@@ -296,15 +329,17 @@ def compare_report_html(results: Results, *, root_seed: int | None = None) -> st
     figures += [stage_figure(runs[0], f"Employees by stage: {label}, replicate 0 (seed {runs[0].seed})")
                 for label, runs in results.items()]
     replicates = max(len(runs) for runs in results.values())
+    seeds = pd.DataFrame([{"replicate": k + 1, "seed": r.seed} for k, r in enumerate(next(iter(results.values())))])
     body = [
         _section("Provenance", _table_html(_provenance_frame(results, root_seed)), _note(
             "Every scenario ran with the same replicate seeds (common random numbers), so differences "
-            "between scenarios are not differences in luck. summary.csv and series.parquet hold every "
-            "seed.")),
+            "between scenarios are not differences in luck. Replicate seeds derive from the root seed:"),
+                 _table_html(seeds)),
         _section("Outcomes at the horizon", _table_html(outcomes), _note(
             f"median [2.5%, 97.5%] across {replicates} replicates (empirical 95% interval); "
             "success rate with a 95% Wilson interval.")),
         _section("Success rate", _table_html(success)),
+        *([_section("Lever values", _table_html(levers_frame(scenarios)))] if scenarios else []),
         _section("Over time", _note("Lines: median across replicates; bands: 2.5% to 97.5%."),
                  _figures_html(figures)),
     ]

@@ -12,24 +12,47 @@ from typing import Any, Callable
 
 import numpy as np
 
+from .errors import UserInputError
 from .model import SocialBusinessModel
 from .outputs import RunResult
-from .scenario import Scenario
+from .scenario import MAX_SEED, POPULATIONS, Scenario, load_scenario
+
+
+def check_seed(seed: Any, source: str = "seed") -> None:
+    """Refuse a seed that is not an integer from 0 to 2**63 - 1 (what every result table stores).
+
+    Checked before anything runs, so a bad seed never costs a whole run.
+    """
+    if seed is None:
+        return
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or not 0 <= int(seed) <= MAX_SEED:
+        raise UserInputError(f"{seed!r} is not a seed; allowed: an integer from 0 to {MAX_SEED} (2**63 - 1)",
+                             source=source)
 
 
 def run(scenario: Scenario | str | Path | None = None, *, seed: int | None = None,
-        weeks: int | None = None, engine: str = "numba",
+        weeks: int | None = None, population: str | None = None, engine: str = "numba",
         progress: Callable[[int, int], None] | None = None, **levers: Any) -> RunResult:
     """Run one scenario once.
 
     Args:
         scenario: a Scenario, a scenario file, a preset name, or None for the defaults.
-        seed: the run's seed (drawn at random and recorded if None).
+        seed: the run's seed, 0 to 2**63 - 1 (drawn at random and recorded if None).
         weeks: override the horizon.
+        population: a named population size, as ``--population`` on the command line:
+            "small", "default" or "large" (see :data:`sim.scenario.POPULATIONS`).
         engine: "numba" or "python".
         progress: optional ``progress(done, total)`` callback.
-        **levers: lever overrides, validated.
+        **levers: lever overrides, validated (they win over ``population``).
     """
+    check_seed(seed)
+    if population is not None:
+        if population not in POPULATIONS:
+            raise UserInputError(f"{population!r} is not a population; allowed: {', '.join(POPULATIONS)}",
+                                 source="population")
+        if not isinstance(scenario, Scenario):
+            scenario = Scenario() if scenario is None else load_scenario(scenario)
+        scenario = scenario.with_population(population)
     if weeks is not None:
         levers["weeks"] = weeks
     model = SocialBusinessModel(scenario, rng=seed, engine=engine, **levers)
@@ -38,6 +61,7 @@ def run(scenario: Scenario | str | Path | None = None, *, seed: int | None = Non
 
 def replicate_seeds(root_seed: int, replicates: int) -> list[int]:
     """``replicates`` independent seeds derived from ``root_seed`` (stable across versions)."""
+    check_seed(root_seed, "root seed")
     state = np.random.SeedSequence(root_seed).generate_state(replicates, dtype=np.uint64)
     return [int(s >> np.uint64(1)) for s in state]  # 63-bit, positive
 

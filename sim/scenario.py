@@ -16,7 +16,10 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import os
+import stat
 import tomllib
+from importlib import resources
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -27,7 +30,21 @@ from .errors import ScenarioError, UserInputError
 from .parameters import (EconomicsKeys, IdentityKeys, OrganisationKeys, StrategyLevers, SwitchKeys,
                          VerdictKeys)
 
-SCENARIO_DIR = Path(__file__).resolve().parent.parent / "scenarios"
+def _preset_folder() -> Path:
+    """Where the preset files live: ``scenarios/`` beside ``sim/`` in a source tree (and an
+    editable install), else the ``sim/presets`` folder that a wheel installs (see pyproject.toml)."""
+    source_tree = Path(__file__).resolve().parent.parent / "scenarios"
+    if source_tree.is_dir():
+        return source_tree
+    return Path(str(resources.files("sim") / "presets"))
+
+
+SCENARIO_DIR = _preset_folder()
+
+#: Largest scenario or experiment file read (a real one is a few kB; this stops /dev/zero).
+MAX_FILE_BYTES = 1_000_000
+#: Largest seed: seeds are stored in int64 table columns.
+MAX_SEED = 2**63 - 1
 
 #: Population sizes a user can pick by name (``--population``); the levers stay the same.
 POPULATIONS: dict[str, dict[str, int]] = {
@@ -50,7 +67,7 @@ class Wave(BaseModel):
     concentrated effort succeeds where a thin spread fails can then be tested, and can fail.
     """
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
     week: int = Field(0, ge=0, description="week the wave starts")
     departments: Literal["all", "customer_facing", "internal"] | list[Annotated[int, Field(ge=0)]] = Field(
         "all", description='"all", "customer_facing", "internal" or a list of department numbers')
@@ -60,11 +77,23 @@ class Wave(BaseModel):
         "clustered", description='"clustered": whole teams (the departments named); "scattered": the same '
                                  "number of seats given to people picked at random across the organisation")
 
+    @model_validator(mode="after")
+    def _one_way_to_choose(self) -> "Wave":
+        # A wave with both would silently ignore one of them.
+        # departments = "all" (the default) beside a share is what to_dict() writes, so only a real
+        # choice of departments conflicts.
+        if self.share is not None and self.departments != "all":
+            raise ValueError("share: a wave gives either share or departments; allowed: one of them")
+        if isinstance(self.departments, list) and not self.departments:
+            raise ValueError("departments: [] gives no one access; allowed: at least one department number, "
+                             '"all", "customer_facing" or "internal"')
+        return self
+
 
 class Shock(BaseModel):
     """A scheduled event (mechanism 11)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
     week: int = Field(ge=0, description="week the shock happens")
     kind: Literal["crisis", "viral_mistake", "leader_leaves", "compliance_clampdown"] = Field(
         description="crisis (003), viral_mistake (002, 003), leader_leaves (004), compliance_clampdown (001)")
@@ -75,12 +104,15 @@ class Scenario(VerdictKeys, EconomicsKeys, SwitchKeys, BehaviourParameters, Stra
                OrganisationKeys, IdentityKeys):
     """All levers of one run. Construct with keywords or :func:`load_scenario`.
 
-    Unknown keys and out-of-range values are errors. Each field's ``description`` is the
-    one-line explanation shown in docs and the dashboard; ``json_schema_extra`` holds the
-    mechanism number and the source article.
+    Unknown keys and out-of-range values are errors, and so are values of the wrong type: the
+    model is strict, so ``"0.6"`` is not a number and ``true`` is not a number (an integer is
+    accepted where a float is expected). Each field's ``description`` is the one-line
+    explanation shown in docs and the dashboard; ``json_schema_extra`` holds the mechanism
+    number and the source article.
     """
 
-    model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True)
+    # strict=True covers every field, including those added later to the lever list.
+    model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True, strict=True)
 
     # Waves and shocks are the schedule half of a strategy; every other key comes from the
     # group classes in sim/parameters.py and sim/behaviour.py.
@@ -105,11 +137,20 @@ class Scenario(VerdictKeys, EconomicsKeys, SwitchKeys, BehaviourParameters, Stra
         if self.use_rollout and not self.waves:
             raise ValueError("waves: an empty rollout schedule gives no one access; allowed: at least one wave "
                              "(or use_rollout = false)")
-        for wave in self.waves:
+        for i, wave in enumerate(self.waves):
             if isinstance(wave.departments, list):
                 bad = [d for d in wave.departments if d >= self.departments]
                 if bad:
-                    raise ValueError(f"waves: department {bad[0]} does not exist; allowed: 0 to {self.departments - 1}")
+                    raise ValueError(f"waves[{i}].departments: department {bad[0]} does not exist; "
+                                     f"allowed: 0 to {self.departments - 1}")
+        # A schedule entry at or after the horizon can never act (weeks run 0 .. weeks - 1).
+        for name, items in (("waves", self.waves if self.use_rollout else ()),
+                            ("shocks", self.shocks if self.use_shocks else ())):
+            for i, item in enumerate(items):
+                if item.week >= self.weeks:
+                    raise ValueError(f"{name}[{i}].week: week {item.week} is not within the {self.weeks}-week "
+                                     f"horizon, so it never happens; allowed: 0 to {self.weeks - 1} "
+                                     "(or a longer horizon: weeks)")
         if self.detractor_trust > self.advocate_trust:
             raise ValueError("detractor_trust: must not exceed advocate_trust")
         return self
@@ -121,7 +162,7 @@ class Scenario(VerdictKeys, EconomicsKeys, SwitchKeys, BehaviourParameters, Stra
 
     def scenario_hash(self) -> str:
         """A short, stable hash of every value (name and description excluded)."""
-        data = self.to_dict()
+        data = _without_negative_zero(self.to_dict())
         data.pop("name", None)
         data.pop("description", None)
         blob = json.dumps(data, sort_keys=True, separators=(",", ":")).encode()
@@ -140,6 +181,17 @@ class Scenario(VerdictKeys, EconomicsKeys, SwitchKeys, BehaviourParameters, Stra
 
 
 LEVER_NAMES: tuple[str, ...] = tuple(Scenario.model_fields)
+
+
+def _without_negative_zero(value: Any) -> Any:
+    """``-0.0`` as ``0.0`` everywhere in plain data: the two are the same lever value."""
+    if isinstance(value, float):
+        return value + 0.0  # -0.0 + 0.0 == 0.0 (positive zero)
+    if isinstance(value, dict):
+        return {k: _without_negative_zero(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_without_negative_zero(v) for v in value]
+    return value
 
 
 def lever_info() -> list[dict[str, Any]]:
@@ -162,12 +214,52 @@ def keys_in_group(group: str) -> tuple[str, ...]:
     return tuple(row["name"] for row in lever_info() if row["group"] == group)
 
 
+def _is_tag(part: Any) -> bool:
+    """A pydantic-internal location part (a union branch such as ``literal['all']``), not a key."""
+    return isinstance(part, str) and ("[" in part or part.startswith("function-") or part in _TYPE_TAGS)
+
+
+_TYPE_TAGS = {"bool", "int", "float", "str"}
+
+
+def format_loc(loc: tuple[Any, ...]) -> tuple[str, bool]:
+    """``("waves", 0, "departments", "literal[...]")`` -> ``("waves[0].departments", True)``.
+
+    Everything from the first union tag on is dropped (the second value says whether one was):
+    a user reads ``waves[0].departments``, never pydantic's branch names.
+    """
+    text = ""
+    for part in loc:
+        if _is_tag(part):
+            return text, True
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text, False
+
+
+def _field_description(loc: tuple[Any, ...]) -> str:
+    """The description of the field at ``loc`` (Scenario, Wave or Shock), or ''."""
+    model: Any = Scenario
+    field = None
+    for part in loc:
+        if _is_tag(part):
+            break
+        if isinstance(part, int):
+            continue
+        field = getattr(model, "model_fields", {}).get(part)
+        if field is None:
+            return ""
+        model = {"waves": Wave, "shocks": Shock}.get(part, None)
+    return (field.description or "") if field is not None else ""
+
+
 def _describe_error(err: dict[str, Any]) -> tuple[str, str]:
     """Turn one pydantic error into (key, 'what is wrong; allowed: ...')."""
-    loc = ".".join(str(p) for p in err["loc"])
+    loc, in_union = format_loc(tuple(err["loc"]))
     kind = err["type"]
     ctx = err.get("ctx", {})
     given = err.get("input")
+    if in_union:
+        return loc, f"{given!r} is not allowed; allowed: {_field_description(tuple(err['loc']))}"
     if kind == "extra_forbidden":
         close = [n for n in LEVER_NAMES if n[:4] == str(err["loc"][-1])[:4]]
         hint = f" (did you mean {', '.join(close)}?)" if close else ""
@@ -184,15 +276,40 @@ def _describe_error(err: dict[str, Any]) -> tuple[str, str]:
         return loc, f"{given!r} is out of range; {err['msg'].lower()}"
     if kind == "value_error":
         msg = str(ctx.get("error", err["msg"]))
-        if ": " in msg and not loc:
+        if ": " in msg:
             key, _, rest = msg.partition(": ")
-            return key, rest
+            if " " not in key:  # the validator named the key (relative to where it ran)
+                return (f"{loc}.{key}" if loc else key), rest
         return loc, msg
     if kind == "literal_error":
         return loc, f"{given!r} is not allowed; allowed: {ctx.get('expected', '')}"
     if kind == "missing":
         return loc, "is required"
+    if kind in ("int_type", "int_from_float", "int_parsing"):
+        return loc, f"{given!r} is not an integer; allowed: an integer" + _range_of(err["loc"])
+    if kind in ("float_type", "float_parsing"):
+        return loc, f"{given!r} is not a number; allowed: a number" + _range_of(err["loc"])
+    if kind in ("bool_type", "bool_parsing"):
+        return loc, f"{given!r} is not true or false; allowed: true, false"
+    if kind == "string_type":
+        return loc, f"{given!r} is not text; allowed: a quoted string"
+    if kind in ("list_type", "tuple_type"):
+        return loc, f"{given!r} is not a list; allowed: a list of tables ([[{loc}]])"
+    if kind in ("dict_type", "model_type", "model_attributes_type"):
+        return loc, f"{given!r} is not a table; allowed: a TOML table"
     return loc, f"{given!r}: {err['msg'].lower()}"
+
+
+def _range_of(loc: tuple[Any, ...]) -> str:
+    """`` from LOW to HIGH`` for a top-level lever with a range, else ''."""
+    field = Scenario.model_fields.get(str(loc[0])) if len(loc) == 1 else None
+    if field is None:
+        return ""
+    lo = hi = None
+    for meta in field.metadata:
+        lo = getattr(meta, "ge", lo)
+        hi = getattr(meta, "le", hi)
+    return f" from {lo} to {hi}" if lo is not None or hi is not None else ""
 
 
 def first_problem(exc: ValidationError, describe) -> tuple[str, str]:
@@ -201,15 +318,24 @@ def first_problem(exc: ValidationError, describe) -> tuple[str, str]:
     ``describe`` turns one pydantic error dict into (key, message); scenario and experiment
     files each have their own.
     """
-    key, message = describe(exc.errors()[0])
-    more = len(exc.errors()) - 1
+    errors = exc.errors()
+    key, message = describe(errors[0])
+    more = len({format_loc(tuple(e["loc"]))[0] for e in errors}) - 1
     if more:
         message += f" (and {more} more problem{'s' if more > 1 else ''})"
     return key, message
 
 
 def make_scenario(data: dict[str, Any], *, source: str = "scenario") -> Scenario:
-    """Validate a mapping into a :class:`Scenario`; one clear :class:`ScenarioError` otherwise."""
+    """Validate a mapping into a :class:`Scenario`; one clear :class:`ScenarioError` otherwise.
+
+    Types are strict (see :class:`Scenario`); numpy scalars count as the Python number they hold.
+    """
+    if not isinstance(data, dict):
+        raise ScenarioError(f"{type(data).__name__} is not a table of levers; allowed: key = value pairs",
+                            source=source)
+    data = {key: value.item() if hasattr(value, "item") and type(value).__module__ == "numpy" else value
+            for key, value in data.items()}
     for key, value in data.items():
         if isinstance(value, float) and not math.isfinite(value):
             raise ScenarioError(f"{value!r} is not a finite number", source=source, key=key)
@@ -225,8 +351,8 @@ def make_scenario(data: dict[str, Any], *, source: str = "scenario") -> Scenario
 def resolve_scenario_path(name_or_path: str | Path) -> Path:
     """A file path, or the name of a preset in ``scenarios/`` (with or without ``.toml``)."""
     path = Path(name_or_path)
-    if path.suffix == ".toml" and path.exists():
-        return path
+    if path.suffix == ".toml" and (path.exists() or path.is_symlink()):
+        return path  # read_toml refuses what is not a regular file
     if path.exists() and path.is_dir():
         raise ScenarioError("is a folder; allowed: a .toml scenario file or a preset name", source=str(path))
     candidate = SCENARIO_DIR / f"{path.stem if path.suffix == '.toml' else path.name}.toml"
@@ -239,16 +365,40 @@ def resolve_scenario_path(name_or_path: str | Path) -> Path:
 
 
 def read_toml(path: Path, error: type[UserInputError] = ScenarioError) -> dict[str, Any]:
-    """The mapping in a TOML file, or one ``error`` naming the file (unreadable, not TOML)."""
+    """The mapping in a TOML file, or one ``error`` naming the file.
+
+    Refused before reading: anything but a regular file (a FIFO would block forever, a device
+    such as /dev/zero never ends) and files over :data:`MAX_FILE_BYTES`. A UTF-8 byte-order mark
+    is accepted. Nesting too deep for the parser is an error, not a RecursionError.
+    """
+    source = str(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        info = os.stat(path)  # follows symlinks: a link to /dev/zero is a device
+    except OSError as exc:
+        raise error(f"cannot be read ({exc.strerror or exc.__class__.__name__}); allowed: a UTF-8 TOML file",
+                    source=source) from None
+    if not stat.S_ISREG(info.st_mode):
+        raise error("is not a regular file (a pipe, device or socket); allowed: a UTF-8 TOML file",
+                    source=source)
+    if info.st_size > MAX_FILE_BYTES:
+        raise error(f"is {info.st_size:,} bytes; allowed: a TOML file of at most {MAX_FILE_BYTES:,} bytes",
+                    source=source)
+    try:
+        with open(path, "rb") as handle:
+            raw = handle.read(MAX_FILE_BYTES + 1)  # the file may grow after stat
+        text = raw.decode("utf-8-sig")
     except (OSError, UnicodeDecodeError) as exc:
         raise error(f"cannot be read ({exc.__class__.__name__}); allowed: a UTF-8 TOML file",
-                    source=str(path)) from None
+                    source=source) from None
+    if len(raw) > MAX_FILE_BYTES:
+        raise error(f"is over {MAX_FILE_BYTES:,} bytes; allowed: a smaller TOML file", source=source)
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise error(f"is not valid TOML ({exc})", source=str(path)) from None
+        raise error(f"is not valid TOML ({exc})", source=source) from None
+    except RecursionError:
+        raise error("is nested too deeply to read; allowed: a flat TOML file of levers and tables",
+                    source=source) from None
 
 
 def load_scenario(name_or_path: str | Path, **overrides: Any) -> Scenario:

@@ -23,6 +23,10 @@ def small(**levers) -> Scenario:
         mistake_rate=0.05, weak_tie_rate=0.3, turnover_rate=0.01,
     )
     base.update(levers)
+    # Schedule entries at or after the horizon are refused (they could never act): a shorter
+    # test horizon keeps only the entries within it.
+    for name in ("waves", "shocks"):
+        base[name] = [item for item in base[name] if item["week"] < base["weeks"]]
     return Scenario(**base)
 
 

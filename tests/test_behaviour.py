@@ -253,8 +253,10 @@ def test_listening_turns_ideas_into_innovations():
 
 
 def test_no_access_means_no_participation():
-    result = SocialBusinessModel(small(waves=[{"week": 100, "departments": "all"}], weeks=20,
-                                       use_shocks=False), rng=3).run()
+    # A wave after the horizon is refused, so "no access" is a wave open to early adopters only,
+    # with no early adopters.
+    result = SocialBusinessModel(small(waves=[{"week": 0, "departments": "all"}], weeks=20, use_shocks=False,
+                                       access_scope="early_adopters", early_adopter_share=0.0), rng=3).run()
     assert result.series["active_contributors"].max() == 0
     assert (result.series["no_access"] == 240).all()
     assert (result.series["active_share"] == 0).all()

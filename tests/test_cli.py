@@ -204,6 +204,7 @@ def test_bench_forwards_options(monkeypatch):
     calls = []
     fake = types.ModuleType("sim.bench")
     fake.main = lambda **kwargs: calls.append(kwargs)
+    fake.parse_size = lambda name: {}
     monkeypatch.setitem(sys.modules, "sim.bench", fake)
     result = invoke("bench", "--sizes", "10k, 100k", "--quick", "--python-steps", 3)
     assert result.exit_code == 0, result.output

@@ -96,7 +96,7 @@ def test_explore_change_a_lever_run_and_see_every_chart():
 
 def test_explore_link_reproduces_the_view():
     at = start({"preset": "purpose_led_stepwise", "posting_friction": "0.25", "use_culture": "false", **SMALL,
-                "weeks": "20", "seed": "3", "replicates": "1"})
+                "weeks": "30", "seed": "3", "replicates": "1"})
     assert not at.error, errors(at)
     assert at.selectbox(key="ex_choice").value == "purpose_led_stepwise"
     assert at.slider(key="lv_posting_friction").value == pytest.approx(0.25)

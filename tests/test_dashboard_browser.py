@@ -3,8 +3,9 @@
 Starts ``streamlit run dashboard/app.py`` exactly as ``socialsim dashboard`` does, on a free
 loopback port, opens every page in headless Chromium, runs a comparison, a workshop reveal and
 an experiment browser, checks that the Plotly charts rendered and that the page logged no
-error, and saves one screenshot per page into ``docs/img/dashboard-<page>.png`` (the README
-shows them).
+error, and saves one screenshot per page into a temporary folder, so the test never rewrites
+tracked files. To regenerate the README's screenshots, point it at ``docs/img``:
+``SOCIALSIM_SCREENSHOTS=docs/img .venv/bin/python -m pytest tests/test_dashboard_browser.py``.
 
 No browser is downloaded: Playwright launches ``/usr/bin/chromium`` (``SOCIALSIM_CHROMIUM``
 overrides it). Without it, or without Playwright, the test is skipped with the reason locally
@@ -18,6 +19,7 @@ import re
 import signal
 import socket
 import subprocess
+import tempfile
 import time
 import urllib.request
 from pathlib import Path
@@ -25,7 +27,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-SHOTS = Path(os.environ.get("SOCIALSIM_SCREENSHOTS", ROOT / "docs" / "img"))
+SHOTS = Path(os.environ.get("SOCIALSIM_SCREENSHOTS") or tempfile.mkdtemp(prefix="socialsim-shots-"))
 CHROMIUM = Path(os.environ.get("SOCIALSIM_CHROMIUM", "/usr/bin/chromium"))
 IN_CI = os.environ.get("CI", "").strip().lower() in ("1", "true", "yes")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -261,3 +263,46 @@ def test_experiments_in_a_browser(tab, server, tmp_path):
     assert tab.page.locator(".js-plotly-plot .heatmaplayer").count() == 1
     tab.shot("experiments")
     tab.check_clean()
+
+
+def in_viewport(tab: Page, locator) -> bool:
+    """Whether the element's box lies inside the visible part of the page (no scrolling)."""
+    box = locator.bounding_box()
+    size = tab.page.viewport_size
+    return box is not None and box["y"] >= 0 and box["y"] + box["height"] <= size["height"] \
+        and box["x"] >= 0 and box["x"] + box["width"] <= size["width"]
+
+
+@pytest.mark.parametrize("width, height", [(1440, 900), (1280, 720)])
+def test_run_buttons_are_on_screen_on_a_laptop(browser, server, width, height):
+    tab = Page(browser, width=width, height=height)
+    try:
+        tab.open(f"{server}/?preset=provide_and_pray&employees=600&departments=6&customers=6000&weeks=10")
+        button = tab.page.get_by_role("button", name="Run", exact=True)
+        button.wait_for(timeout=60_000)
+        tab.idle()
+        assert in_viewport(tab, button), button.bounding_box()
+        tab.open(f"{server}/compare")
+        button = tab.page.get_by_role("button", name="Run comparison")
+        button.wait_for(timeout=60_000)
+        tab.idle()
+        assert in_viewport(tab, button), button.bounding_box()
+    finally:
+        tab.close()
+
+
+def test_reveal_brings_something_new_on_screen_on_a_projector(browser, server):
+    tab = Page(browser, width=1280, height=720)
+    try:
+        tab.open(f"{server}/workshop?step=5")
+        tab.page.get_by_text("Which rollout ends with more people contributing").wait_for(timeout=60_000)
+        tab.page.get_by_role("button", name="Reveal").click()
+        tab.page.get_by_text("The room guessed").wait_for(timeout=RUN_TIMEOUT)
+        tab.wait_charts(1)
+        tab.page.wait_for_timeout(1500)  # the scroll runs once the reveal has drawn
+        chart = tab.page.locator(".js-plotly-plot").first.bounding_box()
+        # the reveal's chart starts in the upper half of the screen, not below the fold
+        assert chart is not None and 0 <= chart["y"] < 720 / 2, chart
+        tab.check_clean()
+    finally:
+        tab.close()

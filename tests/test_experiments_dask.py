@@ -21,7 +21,7 @@ from sim.experiments.bench import LoopbackCluster, loopback_cluster
 
 SPEC = '''
 name = "on_dask"
-base = "purpose_led_stepwise"
+base = "purpose_led_big_bang"
 replicates = 2
 root_seed = 31
 outputs = "series"

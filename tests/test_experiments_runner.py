@@ -35,7 +35,7 @@ MANIFEST_KEYS = {"experiment", "spec", "spec_hash", "design", "factors", "proble
 
 FACTORIAL = '''
 name = "local_e2e"
-base = "purpose_led_stepwise"
+base = "purpose_led_big_bang"
 replicates = 2
 root_seed = 99
 outputs = "series"
@@ -108,7 +108,7 @@ def test_local_run_end_to_end(tmp_path: Path) -> None:
                                        "net_value"]
     for run_id in (5, 14):
         row = results.iloc[run_id]
-        direct = sim.run("purpose_led_stepwise", seed=int(row["seed"]), departments=2, customers=200, weeks=10,
+        direct = sim.run("purpose_led_big_bang", seed=int(row["seed"]), departments=2, customers=200, weeks=10,
                          listening=float(row["listening"]), employees=int(row["employees"]),
                          cross_silo_ties=float(row["factor_cross_silo_ties"]))
         assert direct.scenario_hash == row["scenario_hash"] and direct.seed == row["seed"]
@@ -227,7 +227,7 @@ def test_run_batch_never_raises_for_one_bad_run(tmp_path: Path) -> None:
     tasks[0]["seed"] = -1  # sim.run refuses a negative seed: a real error from the core
     frame, series = run_batch(tasks)
     assert frame["status"].tolist() == ["failed", "ok"] and series is None
-    assert frame["error"][0].startswith("ScenarioError: keyword argument: seed: -1 is negative")
+    assert frame["error"][0].startswith("UserInputError: seed: -1 is not a seed")
 
 
 def test_output_folder_of_another_experiment_is_refused(tmp_path: Path) -> None:
@@ -250,7 +250,7 @@ def test_output_folder_of_another_experiment_is_refused(tmp_path: Path) -> None:
 
 KILL_SPEC = '''
 name = "killed"
-base = "purpose_led_stepwise"
+base = "purpose_led_big_bang"
 replicates = 2
 root_seed = 5
 outputs = "series"

@@ -29,7 +29,7 @@ GOOD = '''
 name = "openness_x_purpose"
 description = "Does openness pay off only with a purpose?"
 population = "small"
-weeks = 12
+weeks = 30
 replicates = 3
 root_seed = 2026
 common_random_numbers = true
@@ -79,7 +79,7 @@ def test_good_spec_resolves_everything(tmp_path: Path) -> None:
     for label, base in exp.bases.items():
         assert base.name == label
         # population, then [set], then weeks
-        assert (base.departments, base.customers, base.weeks, base.blame_culture) == (6, 6000, 12, 0.2)
+        assert (base.departments, base.customers, base.weeks, base.blame_culture) == (6, 6000, 30, 0.2)
     assert load_experiment(write(tmp_path, GOOD), out=tmp_path / "x").out == tmp_path / "x"
 
 

@@ -51,8 +51,11 @@ def base(**changes) -> dict:
 
 
 def with_constraints(values: dict) -> dict:
-    """Keep pairs that constrain each other valid (departments <= employees, detractor <= advocate)."""
+    """Keep pairs that constrain each other valid (departments <= employees, detractor <= advocate,
+    schedule entries within the horizon: later ones are refused as never happening)."""
     values = dict(values)
+    for name in ("waves", "shocks"):
+        values[name] = [item for item in values[name] if item["week"] < values.get("weeks", 30)]
     values["departments"] = min(values.get("departments", 5), values.get("employees", 300))
     detractor, advocate = values.get("detractor_trust", 0.3), values.get("advocate_trust", 0.75)
     if detractor > advocate:

@@ -22,8 +22,8 @@ def write(tmp_path, text, name="s.toml"):
     ("employees = 5\ndepartments = 10\n", "departments", "at most one department per employee"),
     ("departments = 0\n", "departments", "allowed: 1 to"),
     ("access_scope = \"some\"\n", "access_scope", "'everyone'"),
-    ("[[shocks]]\nweek = 3\nkind = \"alien_invasion\"\n", "shocks.0.kind", "'crisis'"),
-    ("[[waves]]\nweek = 0\ndepartments = [99]\n", "waves", "department 99 does not exist"),
+    ("[[shocks]]\nweek = 3\nkind = \"alien_invasion\"\n", "shocks[0].kind", "'crisis'"),
+    ("[[waves]]\nweek = 0\ndepartments = [99]\n", "waves[0].departments", "department 99 does not exist"),
     ("waves = []\n", "waves", "at least one wave"),
 ])
 def test_bad_values_name_the_file_and_key(tmp_path, text, key, fragment):

@@ -53,9 +53,13 @@ def _init() -> None:
         else:
             chosen = asked
     S["cmp_presets"] = chosen
-    S["cmp_auto"] = "strategies" in params and S["cmp_error"] is None
-    S["cmp_pop"] = params.get("population") if params.get("population") in POPULATIONS else \
-        scenarios.default_population()
+    S["cmp_pop"] = scenarios.default_population()
+    if "population" in params:
+        if params["population"] in POPULATIONS:
+            S["cmp_pop"] = params["population"]
+        else:
+            S["cmp_error"] = (f"address (URL): population: {params['population'][:40]!r} is not allowed; "
+                              f"allowed: {', '.join(POPULATIONS)}")
     for key, low, high, default in (("replicates", 2, scenarios.MAX_REPLICATES, 10), ("seed", 0, scenarios.MAX_SEED, 0)):
         S[f"cmp_{key}"] = default
         if key in params:
@@ -66,6 +70,8 @@ def _init() -> None:
                 S[f"cmp_{key}"] = value
             except ValueError:
                 S["cmp_error"] = f"address (URL): {key}: {params[key][:40]!r} is not allowed; allowed: {low} to {high}"
+    # A link runs at once only when every part of it was understood; otherwise the message, no run.
+    S["cmp_auto"] = "strategies" in params and S["cmp_error"] is None
 
 
 def strategies() -> dict[str, Scenario]:
@@ -84,8 +90,11 @@ def page() -> None:
     _init()
     st.title("Compare strategies")
     if S.get("cmp_error"):
-        st.error(f"{S['cmp_error']}. Showing the defaults instead.", icon=":material/link_off:")
+        st.error(f"{S['cmp_error']}. Showing the defaults instead; press **Run comparison** to run them.",
+                 icon=":material/link_off:")
     with st.sidebar:
+        # First in the sidebar, so it is on screen without scrolling on a laptop (1280x720).
+        clicked = st.button("Run comparison", type="primary", key="cmp_run", width="stretch")
         st.subheader("Strategies")
         st.multiselect("Presets to compare (2 to 4)", preset_names(), key="cmp_presets", max_selections=4)
         if S.get("ex_values"):
@@ -97,7 +106,6 @@ def page() -> None:
                   help="Every strategy runs with the same seeds (common random numbers), so differences "
                        "come from the levers, not from luck.")
         st.number_input("Root seed", 0, scenarios.MAX_SEED, key="cmp_seed")
-        clicked = st.button("Run comparison", type="primary", key="cmp_run", width="stretch")
         st.caption(f"Results are kept per scenario and seed: asking again is instant. Here, {compute.where_runs()}.")
     S["cmp_kept"] = {k: S[k] for k in ("cmp_presets", "cmp_pop", "cmp_replicates", "cmp_seed", "cmp_with_explore")
                      if k in S}
@@ -170,7 +178,7 @@ def show(results: dict, chosen: dict[str, Scenario], seed: int, reps: int) -> No
     cols = st.columns(3)
     cols[0].download_button("Outcomes per run (.csv)", report.summary_frame(results).to_csv(index=False),
                             file_name="summary.csv", mime="text/csv", on_click="ignore", key="cmp_dl_csv")
-    cols[1].download_button("Report (.html)", lambda: report.compare_report_html(results, root_seed=seed),
+    cols[1].download_button("Report (.html)", lambda: report.compare_report_html(results, root_seed=seed, scenarios=chosen),
                             file_name="compare-report.html", mime="text/html", on_click="ignore",
                             key="cmp_dl_html")  # built when clicked
     cols[2].download_button("Scenario files (.zip of .toml)", scenario_zip(chosen), file_name="strategies.zip",

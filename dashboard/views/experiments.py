@@ -17,7 +17,10 @@ from sim.outputs import SUMMARY_COLUMNS
 S = st.session_state
 ROOT = Path(__file__).resolve().parent.parent.parent
 #: Where results folders are looked for (a folder holding manifest.json, up to two levels down).
-SEARCH = (ROOT / "experiments" / "results", ROOT / "experiments", ROOT / "results")
+SEARCH = (ROOT / "experiments" / "results", ROOT / "experiments", ROOT / "results",
+          Path.cwd() / "experiments" / "results", Path.cwd() / "results")  # cwd: an installed wheel
+#: Longest path accepted in the text box (the OS refuses far shorter names anyway).
+MAX_PATH_CHARS = 1000
 MAX_LISTED = 50
 MAX_LINES = 30
 
@@ -84,16 +87,20 @@ def page() -> None:
         st.info("Choose or type a results folder (for example the `out` of an experiment file after "
                 "`socialsim sweep`).", icon=":material/folder_open:")
         return
-    folder = Path(path).expanduser()
-    if not folder.is_absolute():
-        folder = (ROOT / folder) if (ROOT / folder).exists() else folder.resolve()
+    if len(path) > MAX_PATH_CHARS or "\0" in path:
+        st.error(f"Path: {len(path):,} characters is not a folder path; allowed: a path of at most "
+                 f"{MAX_PATH_CHARS:,} characters (without NUL).", icon=":material/error:")
+        return
     try:
+        folder = Path(path).expanduser()
+        if not folder.is_absolute():
+            folder = (ROOT / folder) if (ROOT / folder).exists() else folder.resolve()
         if not (folder / "manifest.json").is_file():
             raise UserInputError("is not a results folder (no manifest.json); allowed: a folder written by "
                                  "`socialsim sweep`", source=str(folder))
         manifest, results, design, series = load(str(folder), _signature(folder))
-    except (UserInputError, OSError, ValueError) as exc:
-        st.error(" ".join(str(exc).split())[:500], icon=":material/error:")
+    except (UserInputError, OSError, ValueError, RuntimeError) as exc:  # RuntimeError: expanduser of ~nobody
+        st.error(" ".join(str(exc).split())[:300], icon=":material/error:")
         return
     browse(manifest, results, design, series, tag=hashlib.sha1(str(folder).encode()).hexdigest()[:8])
 

@@ -98,6 +98,8 @@ def _current() -> dict:
 # ------------------------------------------------------------------ sidebar
 def sidebar() -> None:
     with st.sidebar:
+        # First in the sidebar, so it is on screen without scrolling on a laptop (1280x720).
+        S["ex_clicked"] = st.button("Run", type="primary", key="ex_run", width="stretch")
         st.subheader("Strategy")
         options = preset_names() + ([UPLOADED] if S.get("ex_preset") is None else [])
         st.selectbox("Preset close to your organisation", options, key="ex_choice", on_change=_on_preset,
@@ -122,7 +124,6 @@ def sidebar() -> None:
         st.slider("Replicates", 1, scenarios.MAX_REPLICATES, key="ex_reps",
                   help="More replicates (different seeds) show the uncertainty as a band; the detailed charts "
                        "show replicate 1.")
-        S["ex_clicked"] = st.button("Run", type="primary", key="ex_run", width="stretch")
 
 
 # ------------------------------------------------------------------ results
@@ -135,12 +136,17 @@ def metrics(results: list) -> None:
     cols[0].metric("Verdict" + (" (most common)" if many else ""), verdicts.index[0].replace("_", " "),
                    help="success: at least the success share contributing and value above cost at the horizon; "
                         "peak then collapse: contributors fell below half their peak; otherwise fizzle")
-    cols[1].metric("Contributing at the horizon" + (" (median)" if many else ""), ui.pct(shares.median()),
+    # With several replicates every number is the median over them, and says so.
+    median = (lambda key: pd.Series([r.summary[key] for r in results]).median()) if many else \
+        (lambda key: first.summary[key])
+    tag = " (median)" if many else ""
+    cols[1].metric("Contributing at the horizon" + tag, ui.pct(shares.median()),
                    help=SUMMARY_COLUMNS["active_share"])
-    cols[2].metric("Peak contributing", ui.pct(first.summary["peak_active_share"]),
-                   help=f"week {first.summary['peak_week']} (replicate 1)")
-    cols[3].metric("Participation Gini", f"{first.summary['gini']:.2f}", help=SUMMARY_COLUMNS["gini"])
-    cols[4].metric("Net value", ui.num(first.summary["net_value"]), help=SUMMARY_COLUMNS["net_value"])
+    cols[2].metric("Peak contributing" + tag, ui.pct(median("peak_active_share")),
+                   help=f"week {first.summary['peak_week']} in replicate 1" if many else
+                   f"week {first.summary['peak_week']}")
+    cols[3].metric("Participation Gini" + tag, f"{median('gini'):.2f}", help=SUMMARY_COLUMNS["gini"])
+    cols[4].metric("Net value" + tag, ui.num(median("net_value")), help=SUMMARY_COLUMNS["net_value"])
     if many:
         st.caption(f"{len(results)} replicates: " + ", ".join(f"{v.replace('_', ' ')} {n}"
                                                                  for v, n in verdicts.items()))
@@ -148,7 +154,8 @@ def metrics(results: list) -> None:
 
 def show_results(results: list, network: dict, scenario, seed: int, reps: int) -> None:
     first = results[0]
-    st.subheader(f"{S.get('ex_label', scenario.name)}: seed {seed}" + (f", {reps} replicates" if reps > 1 else ""))
+    # The heading names what the charts show (the run that was made), not the current selection.
+    st.subheader(f"{scenario.name}: seed {seed}" + (f", {reps} replicates" if reps > 1 else ""))
     metrics(results)
     tabs = st.tabs(["Participation", "Departments", "Inequality", "Network", "Customers", "Value"])
     with tabs[0]:
@@ -191,7 +198,9 @@ def show_results(results: list, network: dict, scenario, seed: int, reps: int) -
     cols[2].download_button("Employees at the horizon (.csv)", first.table("participation").to_csv(index=False),
                             file_name=f"{scenario.name}-participation.csv", mime="text/csv", on_click="ignore",
                             key="ex_dl_part")
-    cols[3].download_button("Report (.html)", lambda: report.run_report_html(first),  # built when clicked
+    cols[3].download_button("Report (.html)",  # built when clicked: every replicate, the levers, the seed entered
+                            lambda: report.compare_report_html({scenario.name: results}, root_seed=seed,
+                                                               scenarios={scenario.name: scenario}),
                             file_name=f"{scenario.name}-report.html", mime="text/html", on_click="ignore",
                             key="ex_dl_html")
 

@@ -86,6 +86,7 @@ def page() -> None:
     st.slider("The room's guess: % of staff contributing after two years", 0, 100, 20, key=f"ws_guess_{i}")
     if st.button("Reveal", type="primary", key=f"ws_reveal_{i}"):
         S[f"ws_revealed_{i}"] = True
+        S["ws_scroll_to_reveal"] = i  # once, right after the press
     if not S.get(f"ws_revealed_{i}"):
         st.caption("Ask the room first; then press Reveal.")
         return
@@ -94,6 +95,7 @@ def page() -> None:
 
 def reveal(i: int, pop: str, reps: int, seed: int) -> None:
     step = STEPS[i]
+    st.markdown(f'<div id="{REVEAL_ANCHOR}"></div>', unsafe_allow_html=True)
     chosen = {arm.label: arm_scenario(arm, pop) for arm in step.arms}
     results = {label: compute.run_set(compute.scenario_key(s), seed, reps, _label=f"Running {label}")
                for label, s in chosen.items()}
@@ -121,6 +123,20 @@ def reveal(i: int, pop: str, reps: int, seed: int) -> None:
             st.dataframe(differs, hide_index=True)
     st.caption(f"{pop} organisation ({POPULATIONS[pop]['employees']:,} employees), {reps} runs per strategy with "
                f"the same seeds (root seed {seed}). These are the model's outcomes, not a forecast.")
+    if S.pop("ws_scroll_to_reveal", None) == i:
+        scroll_to_reveal()
+
+
+REVEAL_ANCHOR = "ws-reveal"
+
+
+def scroll_to_reveal() -> None:
+    """Bring the reveal on screen: on a 1280x720 projector in large type it starts below the fold,
+    so pressing Reveal would otherwise change nothing visible."""
+    import streamlit.components.v1 as components
+
+    components.html("<script>const el = window.parent.document.getElementById('" + REVEAL_ANCHOR + "');"
+                    "if (el) { el.scrollIntoView({block: 'start'}); }</script>", height=0)
 
 
 page()

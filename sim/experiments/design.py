@@ -102,6 +102,34 @@ def sample_matrix(kind: str, problem: dict[str, Any], samples: int, *, seed: int
     raise ValueError(f"{kind!r} is not a sampled design; allowed: {', '.join(SAMPLED_KINDS)}")
 
 
+def count_points(experiment: Experiment) -> int:
+    """How many design points :func:`generate_design` will make, computed without making them
+    (so an enormous design is refused before it fills the memory)."""
+    spec = experiment.spec
+    kind = spec.design.kind
+    factors = experiment.factors
+    if kind == "full_factorial":
+        crossed, base = factors, 1
+    elif kind == "explicit":
+        crossed = [f for f in factors if f.origin != "points"]
+        base = len(spec.design.points or [])
+    else:
+        crossed = [f for f in factors if f.kind == "values"]
+        d = sum(1 for f in factors if f.kind == "range")
+        n = int(spec.design.samples or 0)
+        if kind == "latin_hypercube":
+            base = n
+        elif kind == "sobol":
+            second = True if spec.design.second_order is None else spec.design.second_order
+            base = n * (2 * d + 2 if second else d + 2)
+        else:  # morris
+            base = n * (d + 1)
+    total = base
+    for f in crossed:
+        total *= len(f.values or [])
+    return total
+
+
 def generate_design(experiment: Experiment) -> Design:
     """The design points of ``experiment`` (see the module docstring for the order)."""
     spec = experiment.spec

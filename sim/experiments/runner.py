@@ -49,9 +49,9 @@ import pandas as pd
 from ..errors import ScenarioError, UserInputError
 from ..outputs import FLOAT_COLUMNS, SUMMARY_COLUMNS, __version__, atomic_write
 from ..scenario import Scenario, make_scenario
-from .design import Design, generate_design, point_seeds, python_value
+from .design import Design, count_points, generate_design, point_seeds, python_value
 from .spec import SCENARIO_FACTOR, Experiment, ExperimentError, load_experiment
-from .store import DESIGN, MANIFEST, PARTS, SERIES, part_batches, part_name
+from .store import DESIGN, MANIFEST, PARTS, SERIES, part_batches, part_name, read_part
 
 #: Summary outputs stored as integers (the rest are float64, ``verdict`` text).
 INT_SUMMARY = ("peak_week", "cross_silo_ties", "success")
@@ -71,6 +71,134 @@ def code_fingerprint() -> str:
     for path in sorted(Path(__file__).resolve().parent.parent.glob("*.py")):
         digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
     return digest.hexdigest()[:16]
+
+
+#: Above these, a sweep asks for confirmation (``--yes``): an experiment of this size is rarely meant.
+MAX_RUNS_UNCONFIRMED = 100_000
+MAX_HOURS_UNCONFIRMED = 12.0
+#: Never: the manifest alone would take gigabytes.
+MAX_RUNS = 10_000_000
+#: Seconds per agent-week of one run on one core (default run: 33,000 agents x 104 weeks ~ 0.5 s)
+#: plus a fixed cost per run; only for the estimate shown before a sweep starts.
+SECONDS_PER_AGENT_WEEK = 1.5e-7
+SECONDS_PER_RUN = 0.03
+LOCK_FILE = ".sweep.lock"
+
+
+def check_scheduler_address(address: str) -> None:
+    """Refuse a ``--scheduler`` that is not ``[PROTOCOL://]HOST:PORT`` before connecting anywhere."""
+    import re
+
+    match = re.fullmatch(r"(?:(tcp|tls|ws|wss|ucx|inproc)://)?(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9_.\-]+):(\d{1,5})",
+                         address.strip())
+    if match is None or not 0 < int(match.group(3)) < 65536:
+        raise UserInputError(f"{address!r} is not a scheduler address; allowed: tcp://HOST:PORT, e.g. "
+                             "tcp://10.0.0.5:8786", source="--scheduler")
+
+
+def estimate(experiment: Experiment, workers: int | None = None) -> tuple[int, float]:
+    """(runs, estimated hours on ``workers`` cores) of an experiment, before its design is made."""
+    runs = count_points(experiment) * experiment.spec.replicates
+    per_run = max(((s.employees + s.customers) * s.weeks * SECONDS_PER_AGENT_WEEK + SECONDS_PER_RUN)
+                  for s in experiment.bases.values())
+    cores = max(1, int(workers or os.cpu_count() or 1))
+    return runs, runs * per_run / cores / 3600.0
+
+
+def check_size(experiment: Experiment, *, confirmed: bool = False, workers: int | None = None) -> tuple[int, float]:
+    """Refuse an enormous experiment before anything is generated or written.
+
+    Raises:
+        ExperimentError: more than :data:`MAX_RUNS` runs, or more than
+            :data:`MAX_RUNS_UNCONFIRMED` runs or :data:`MAX_HOURS_UNCONFIRMED` hours without ``confirmed``.
+    """
+    runs, hours = estimate(experiment, workers)
+    shown = f"{runs:,} runs (about {_duration(hours)} on {max(1, int(workers or os.cpu_count() or 1))} cores)"
+    if runs > MAX_RUNS:
+        raise ExperimentError(f"{shown} is more than this tool runs ({MAX_RUNS:,}); allowed: fewer samples, "
+                              "values or replicates", source=experiment.source, key="design")
+    if not confirmed and (runs > MAX_RUNS_UNCONFIRMED or hours > MAX_HOURS_UNCONFIRMED):
+        raise ExperimentError(f"{shown} is above the limit of {MAX_RUNS_UNCONFIRMED:,} runs or "
+                              f"{MAX_HOURS_UNCONFIRMED:.0f} hours; allowed: fewer samples, values or replicates, "
+                              "or --yes to run it anyway", source=experiment.source, key="design")
+    return runs, hours
+
+
+def _duration(hours: float) -> str:
+    if hours < 1 / 60:
+        return f"{hours * 3600:.0f} s"
+    if hours < 1:
+        return f"{hours * 60:.0f} min"
+    if hours < 48:
+        return f"{hours:.1f} h"
+    return f"{hours / 24:,.0f} days"
+
+
+@contextlib.contextmanager
+def sweep_lock(out: Path, name: str) -> Iterator[dict[str, Any] | None]:
+    """Hold the output folder's lock for a sweep; yields the stale lock's owner if one was taken over.
+
+    The lock is an advisory ``flock`` on ``OUT/.sweep.lock``, which also names its owner (pid,
+    host, experiment, start). The kernel releases it when the owner dies however it dies (kill -9
+    included), so a lock file left by a dead sweep is stale and taken over.
+
+    Raises:
+        UserInputError: another running sweep holds the folder (names its pid and experiment).
+    """
+    import fcntl
+    import socket
+
+    if out.exists() and not out.is_dir():
+        raise UserInputError("exists and is not a folder; allowed: a new or empty folder", source=str(out))
+    created = not out.exists()
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UserInputError(f"cannot be created ({exc.strerror or exc}); allowed: a path in a writable folder",
+                             source=str(out)) from None
+    path = out / LOCK_FILE
+    lock_created = not path.exists()
+    try:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o666)
+    except OSError as exc:
+        raise UserInputError(f"cannot be locked ({exc.strerror or exc}); allowed: a writable folder",
+                             source=str(out)) from None
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            owner = _lock_owner(fd)
+            who = (f"pid {owner.get('pid')} on {owner.get('host')}, experiment {owner.get('experiment')!r}, "
+                   f"started {owner.get('started')}") if owner else "owner unknown"
+            raise UserInputError(f"is in use by another sweep ({who}); allowed: wait for it to finish, or another "
+                                 "output folder (--out)", source=str(out)) from None
+        stale = _lock_owner(fd) or None
+        record = {"pid": os.getpid(), "host": socket.gethostname(), "experiment": name,
+                  "started": datetime.now(UTC).isoformat(timespec="seconds")}
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, json.dumps(record).encode(), 0)
+        try:
+            yield stale
+        finally:
+            os.ftruncate(fd, 0)  # no owner any more; the file stays (removing it would race)
+    except BaseException:
+        # A sweep that did not start leaves the folder as it found it.
+        with contextlib.suppress(OSError):
+            if lock_created and not (out / MANIFEST).exists():
+                path.unlink(missing_ok=True)
+                if created and not any(out.iterdir()):
+                    out.rmdir()
+        raise
+    finally:
+        os.close(fd)  # releases the flock
+
+
+def _lock_owner(fd: int) -> dict[str, Any]:
+    try:
+        data = json.loads(os.pread(fd, 4096, 0).decode() or "{}")
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
 
 
 class SweepAborted(RuntimeError):
@@ -170,6 +298,7 @@ class Plan:
             "version": __version__,
             "code_fingerprint": code_fingerprint(),
             "n_points": self.design.n_points,
+            "labels": list(self.labels),
             "n_runs": self.n_runs,
             "batch_size": self.batch_size,
             "n_batches": self.n_batches,
@@ -461,7 +590,7 @@ def prepare_output(plan: Plan, out: Path) -> bool:
     else:
         if out.exists() and not out.is_dir():
             raise UserInputError("exists and is not a folder; allowed: a new or empty folder", source=str(out))
-        if out.is_dir() and any(out.iterdir()):
+        if out.is_dir() and any(p.name != LOCK_FILE for p in out.iterdir()):
             raise UserInputError(f"is not empty and has no {MANIFEST} (not a sweep's folder); allowed: a new or "
                                  "empty folder (--out)", source=str(out))
         try:
@@ -480,6 +609,86 @@ def prepare_output(plan: Plan, out: Path) -> bool:
         design = plan.design.points
         atomic_write(out / DESIGN, lambda tmp: design.to_parquet(tmp, index=False))
     return resuming
+
+
+DAMAGED = "damaged"
+
+
+def part_problem(out: Path, plan: Plan, batch: int, schema, s_schema) -> str | None:
+    """Why batch ``batch``'s part files do not hold what the manifest says they should, or None.
+
+    Checked: the part (and the series part) can be read, has the experiment's columns, and holds
+    exactly the batch's runs with the manifest's run ids, seeds and scenario hashes (a valid part
+    copied over another is caught here).
+    """
+    from .store import DamagedPart
+
+    try:
+        table = read_part(out / PARTS / part_name(batch))
+    except DamagedPart as exc:
+        return exc.detail.split(";")[0]
+    if table.schema.names != schema.names:
+        return "its columns are not this experiment's"
+    ids = list(plan.batch_run_ids(batch))
+    got = table.column("run_id").to_pylist()
+    if got != ids:
+        return f"it holds runs {got[:3]}... where batch {batch} has runs {ids[:3]}..."
+    expected = plan.runs.iloc[ids[0]: ids[-1] + 1]
+    if table.column("seed").to_pylist() != expected["seed"].tolist():
+        return "its seeds are not the manifest's"
+    if table.column("scenario_hash").to_pylist() != expected["scenario_hash"].tolist():
+        return "its scenario hashes are not the manifest's"
+    if s_schema is not None:
+        path = out / SERIES / part_name(batch)
+        if not path.is_file():
+            return "its series part is missing"
+        try:
+            series = read_part(path, columns=["run_id"])
+        except DamagedPart as exc:
+            return "its series part " + exc.detail.split(";")[0]
+        if not set(series.column("run_id").to_pylist()) <= set(ids):
+            return "its series part holds other runs"
+    return None
+
+
+def set_aside_damaged(out: Path, plan: Plan, batches: Sequence[int], schema, s_schema) -> list[tuple[int, str]]:
+    """Move the part files of damaged batches into ``OUT/damaged/`` (so they run again); return them."""
+    found = []
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
+    for batch in batches:
+        why = part_problem(out, plan, batch, schema, s_schema)
+        if why is None:
+            continue
+        (out / DAMAGED).mkdir(exist_ok=True)
+        for sub in (PARTS, SERIES):
+            path = out / sub / part_name(batch)
+            if path.exists():
+                os.replace(path, out / DAMAGED / f"{sub}-{part_name(batch)}.{stamp}")
+        found.append((batch, why))
+    return found
+
+
+def check_labels(out: Path, plan: Plan, batches: Sequence[int]) -> None:
+    """Refuse to resume when the ``scenario`` labels changed since the sweep started (a renamed
+    base scenario: the scenario hash leaves the name out, so the runs would be the same but one
+    result set would carry two labels).
+
+    Raises:
+        UserInputError: names the old and the new label.
+    """
+    manifest = json.loads((out / MANIFEST).read_text(encoding="utf-8"))
+    recorded = manifest.get("labels")
+    if recorded is None:  # older manifests: the labels the part files hold
+        recorded = list(plan.labels)
+        for batch in batches:
+            table = read_part(out / PARTS / part_name(batch), columns=["point_id", "scenario"])
+            for point, label in zip(table.column("point_id").to_pylist(), table.column("scenario").to_pylist()):
+                recorded[point] = label
+    for point, (old, new) in enumerate(zip(recorded, plan.labels)):
+        if old != new:
+            raise UserInputError(f"its runs are labelled {old!r} but the scenario is now named {new!r} (design "
+                                 f"point {point}; renamed since the sweep started); allowed: the old name back, "
+                                 "or a new output folder (--out)", source=str(out))
 
 
 def batches_with_failures(out: Path, batches: Sequence[int]) -> list[int]:
@@ -686,6 +895,8 @@ class SweepReport:
         executor: "serial", "local Dask cluster" or "dask scheduler ADDRESS". workers: threads.
         setup_seconds: cluster start and warm-up. run_seconds: first submit to last part written.
         code_changed: resumed with model code other than the manifest's ``code_fingerprint``.
+        damaged: (batch, why) of part files found damaged, set aside in ``OUT/damaged/`` and run again.
+        stale_lock: the owner named by a lock left by a sweep that is no longer running, if any.
     """
 
     out: Path
@@ -703,6 +914,8 @@ class SweepReport:
     run_seconds: float = 0.0
     worker_info: list[dict[str, Any]] = field(default_factory=list)
     code_changed: bool = False
+    damaged: list[tuple[int, str]] = field(default_factory=list)
+    stale_lock: dict[str, Any] | None = None
 
     @property
     def runs_per_second(self) -> float:
@@ -712,7 +925,7 @@ class SweepReport:
 def run_sweep(experiment: Experiment | str | Path, *, out: str | Path | None = None, scheduler: str | None = None,
               workers: int | None = None, retry_failed: bool = False,
               progress: Callable[[int, int], None] | None = None,
-              on_start: Callable[[Plan, int, int], None] | None = None) -> SweepReport:
+              on_start: Callable[[Plan, int, int], None] | None = None, confirmed: bool = False) -> SweepReport:
     """Run (or resume) an experiment and write its results (see :mod:`sim.experiments.store`).
 
     Args:
@@ -724,6 +937,8 @@ def run_sweep(experiment: Experiment | str | Path, *, out: str | Path | None = N
         progress: ``progress(done_runs, total_runs)`` once when the workers are ready (done_runs =
             runs already on disk), then after each written batch.
         on_start: ``on_start(plan, runs_to_do, runs_already_done)`` before the executor starts.
+        confirmed: run an experiment above :data:`MAX_RUNS_UNCONFIRMED` runs or
+            :data:`MAX_HOURS_UNCONFIRMED` estimated hours (the CLI's ``--yes``).
 
     Raises:
         ExperimentError / UserInputError: a bad experiment, output folder or scheduler address.
@@ -735,17 +950,36 @@ def run_sweep(experiment: Experiment | str | Path, *, out: str | Path | None = N
         experiment = dataclasses.replace(experiment, out=Path(out))
     if workers is not None and workers < 0:
         raise UserInputError(f"{workers} is negative; allowed: 0 (serial) or more", source="--workers")
+    if scheduler is not None:
+        check_scheduler_address(scheduler)
     if scheduler is not None and workers is not None:
         raise UserInputError("--workers starts a local cluster; allowed: --workers or --scheduler, not both",
                              source="--workers")
+    check_size(experiment, confirmed=confirmed, workers=None if scheduler else workers)
     plan = plan_experiment(experiment)
     out_dir = experiment.out
+    with sweep_lock(out_dir, experiment.spec.name) as stale:
+        return _sweep(plan, out_dir, scheduler=scheduler, workers=workers, retry_failed=retry_failed,
+                      progress=progress, on_start=on_start, stale_lock=stale)
+
+
+def _sweep(plan: Plan, out_dir: Path, *, scheduler: str | None, workers: int | None, retry_failed: bool,
+           progress: Callable[[int, int], None] | None, on_start: Callable[[Plan, int, int], None] | None,
+           stale_lock: dict[str, Any] | None) -> SweepReport:
+    """The body of :func:`run_sweep`, run while the output folder is locked."""
+    experiment = plan.experiment
     resumed = prepare_output(plan, out_dir)
     recorded = json.loads((out_dir / MANIFEST).read_text(encoding="utf-8")).get("code_fingerprint")
     code_changed = resumed and recorded is not None and recorded != code_fingerprint()
     _clean_temporary(out_dir)
+    spec = experiment.spec
+    schema = part_schema(experiment)
+    s_schema = series_schema(experiment.series_columns) if spec.outputs == "series" else None
     done = set(part_batches(out_dir / PARTS))
     done &= set(range(plan.n_batches))
+    damaged = set_aside_damaged(out_dir, plan, sorted(done), schema, s_schema)
+    done -= {b for b, _ in damaged}
+    check_labels(out_dir, plan, sorted(done))
     if retry_failed:
         done -= set(batches_with_failures(out_dir, sorted(done)))
     todo = [b for b in range(plan.n_batches) if b not in done]
@@ -753,9 +987,6 @@ def run_sweep(experiment: Experiment | str | Path, *, out: str | Path | None = N
     skipped = plan.n_runs - to_run
     if on_start is not None:
         on_start(plan, to_run, skipped)
-    spec = experiment.spec
-    schema = part_schema(experiment)
-    s_schema = series_schema(experiment.series_columns) if spec.outputs == "series" else None
     series_columns = experiment.series_columns if spec.outputs == "series" else []
     executor: SerialExecutor | DaskExecutor
     if scheduler is None and workers == 0:
@@ -786,7 +1017,8 @@ def run_sweep(experiment: Experiment | str | Path, *, out: str | Path | None = N
     return SweepReport(out=out_dir, name=spec.name, spec_hash=plan.spec_hash, n_runs=plan.n_runs, ran=ran,
                        skipped=skipped, ok=ok, failed=failed, resumed=resumed, executor=executor.name,
                        workers=executor.workers, setup_seconds=setup, run_seconds=run_seconds,
-                       worker_info=list(getattr(executor, "worker_info", [])), code_changed=code_changed)
+                       worker_info=list(getattr(executor, "worker_info", [])), code_changed=code_changed,
+                       damaged=damaged, stale_lock=stale_lock)
 
 
 __all__ = ["DaskExecutor", "Plan", "SerialExecutor", "SweepAborted", "SweepReport", "count_status",

@@ -77,11 +77,27 @@ def load_design(out_dir: str | Path) -> pd.DataFrame:
     return pd.read_parquet(out / DESIGN)
 
 
-def _concat(paths: Iterable[Path], columns: list[str] | None) -> pd.DataFrame | None:
-    import pyarrow as pa
+class DamagedPart(UserInputError):
+    """A part file that cannot be read (random bytes, truncated, empty)."""
+
+
+def read_part(path: Path, columns: list[str] | None = None):
+    """One part file as an Arrow table; :class:`DamagedPart` (one line) if it cannot be read."""
     import pyarrow.parquet as pq
 
-    tables = [pq.read_table(p, columns=columns) for p in paths]
+    try:
+        return pq.read_table(path, columns=columns)
+    except Exception as exc:  # noqa: BLE001 - ArrowInvalid, OSError, ...: all mean "damaged"
+        detail = " ".join(str(exc).split())[:200]
+        raise DamagedPart(f"is damaged ({type(exc).__name__}: {detail}); allowed: rerun the same "
+                          "`socialsim sweep` command, which sets damaged parts aside and runs them again",
+                          source=str(path)) from None
+
+
+def _concat(paths: Iterable[Path], columns: list[str] | None) -> pd.DataFrame | None:
+    import pyarrow as pa
+
+    tables = [read_part(p, columns=columns) for p in paths]
     if not tables:
         return None
     table = pa.concat_tables(tables, promote_options="permissive")
@@ -122,5 +138,5 @@ def load_series(out_dir: str | Path, columns: list[str] | None = None) -> pd.Dat
     return frame.sort_values(["run_id", "week"], kind="stable").reset_index(drop=True)
 
 
-__all__ = ["DESIGN", "MANIFEST", "PARTS", "SERIES", "load_design", "load_manifest", "load_results",
+__all__ = ["DamagedPart", "read_part", "DESIGN", "MANIFEST", "PARTS", "SERIES", "load_design", "load_manifest", "load_results",
            "load_series", "part_batches", "part_name"]
