@@ -56,7 +56,7 @@ def stage_area(result: RunResult, title: str = "Participation stages over time")
 
 
 def share_bands(results: dict[str, list[RunResult]], column: str = "active_share",
-                title: str = "Share of employees contributing", yaxis: str = "share of employees",
+                title: str = "Eligible staff who posted in the last 4 weeks", yaxis: str = "share of eligible staff",
                 percent: bool = True) -> go.Figure:
     """Median line and 2.5-97.5% band of one weekly column, one colour per strategy."""
     traces: list[go.Scatter] = []
@@ -70,7 +70,7 @@ def share_bands(results: dict[str, list[RunResult]], column: str = "active_share
 
 
 def department_heatmap(result: RunResult) -> go.Figure:
-    """Share of each department contributing, week by week."""
+    """Share of each department's eligible staff who posted in the last 4 weeks, week by week."""
     d = result.departments
     table = d.pivot(index="department", columns="week", values="active_share")
     facing = d.groupby("department")["customer_facing"].first()
@@ -99,7 +99,7 @@ def lorenz(result: RunResult) -> go.Figure:
                                  line={"color": COLORS[0], "width": 3}, fill="tonexty"))
     gini = result.summary.get("gini", math.nan)
     fig = _layout(fig, f"Participation inequality (Lorenz curve), Gini {gini:.2f}",
-                  xaxis="share of employees with access (fewest posts first)", yaxis="share of all posts")
+                  xaxis="share of users (fewest posts first)", yaxis="share of all posts")
     fig.update_xaxes(tickformat=".0%")
     fig.update_yaxes(tickformat=".0%")
     return fig
@@ -110,7 +110,7 @@ def nielsen_bars(result: RunResult) -> go.Figure:
     s = result.summary
     top1, next9 = float(s.get("top1_share", 0.0)), float(s.get("next9_share", 0.0))
     rest = max(0.0, 1.0 - top1 - next9)
-    fig = go.Figure(go.Bar(x=["top 1% of employees", "next 9%", "other 90%"], y=[top1, next9, rest],
+    fig = go.Figure(go.Bar(x=["top 1% of users", "next 9%", "other 90%"], y=[top1, next9, rest],
                            marker_color=[COLORS[1], COLORS[0], "#bbb"], text=[f"{v:.0%}" for v in (top1, next9, rest)],
                            textposition="outside", name="share of posts"))
     fig = _layout(fig, f"90-9-1: share of all posts; {s.get('never_posted_share', 0):.0%} of users never posted",

@@ -37,7 +37,6 @@ from sim.scenario import Scenario, make_scenario
 Progress = Callable[[float, str], None] | None
 
 #: A tiny scenario whose run compiles every kernel.
-WARM_UP = {"name": "warm-up", "employees": 24, "departments": 2, "customers": 60, "weeks": 2}
 #: Largest number of employees drawn in the network view.
 MAX_NETWORK_NODES = 400
 
@@ -65,9 +64,9 @@ def workers_setting() -> int:
 
 @st.cache_resource(show_spinner="Preparing the simulation (compiled once per server) ...")
 def warm_up() -> float:
-    """Run a tiny scenario so the numba kernels are compiled; seconds it took."""
+    """Compile (or load) every kernel, serial and parallel variants; seconds it took."""
     start = time.perf_counter()
-    sim.run(make_scenario(WARM_UP), seed=0)
+    sim.runner.warm_kernels()
     return time.perf_counter() - start
 
 
@@ -78,7 +77,7 @@ def worker_pool(workers: int) -> cf.ProcessPoolExecutor | None:
         return None
     pool = cf.ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("spawn"))
     try:
-        for future in [pool.submit(sim.run, make_scenario(WARM_UP), seed=0) for _ in range(workers)]:
+        for future in [pool.submit(sim.runner.warm_kernels) for _ in range(workers)]:
             future.result(timeout=600)
     except Exception:  # noqa: BLE001 - no pool: replicates run in the server process instead
         pool.shutdown(cancel_futures=True)

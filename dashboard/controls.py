@@ -21,10 +21,8 @@ SOURCES = {
     "003": "HBR/Darmano: silos, listening, co-creation (seeds/003)",
     "004": "Starts from within: leaders, stepwise (seeds/004)",
 }
-#: The levers the strategy presets set: shown first.
-STRATEGY = ("purpose_strength", "leader_commitment", "leader_participation", "posting_friction", "open_by_default",
-            "blame_culture", "mistake_candour", "listening", "external_launch_week", "access_scope",
-            "early_adopter_share")
+#: The strategy levers (what a preset sets): shown first.
+STRATEGY = tuple(row["name"] for row in lever_info() if row["group"] == "strategy" and row["name"] not in ("waves", "shocks"))
 #: Set in the sidebar's population section.
 POPULATION = ("employees", "departments", "customers", "weeks")
 #: Not a widget: identity text and the schedules (shown as tables; change them with a file).
@@ -55,17 +53,22 @@ def widget_levers() -> list[str]:
 
 
 def groups() -> list[tuple[str, list[str]]]:
-    """(tab title, levers) in display order: strategy levers, then one tab per mechanism."""
+    """(tab title, levers) in display order: the strategy levers, the organisation, then how people
+    respond (behavioural parameters, one tab per mechanism), switches, value and verdict."""
     out: list[tuple[str, list[str]]] = [("strategy", list(STRATEGY))]
     seen = set(STRATEGY) | set(POPULATION) | set(NOT_WIDGETS)
+    rest = [(name, row) for name, row in _INFO.items() if name not in seen]
+    out.append(("organisation", [name for name, row in rest if row["group"] == "organisation"]))
     by_mechanism: dict[str, list[str]] = {}
-    for name, row in _INFO.items():
-        if name not in seen:
+    for name, row in rest:
+        if row["group"] == "behaviour":
             by_mechanism.setdefault(str(row["mechanism"]) or "other", []).append(name)
-    titles = {"population": "organisation", "verdict": "verdict", "value": "value & cost"}
-    for mechanism, names in by_mechanism.items():
-        out.append((titles.get(mechanism, mechanism), names))
-    return out
+    for mechanism in sorted(by_mechanism, key=lambda m: int(m.split()[0]) if m.split()[0].isdigit() else 99):
+        out.append((f"how people respond: {mechanism}", by_mechanism[mechanism]))
+    titles = {"switch": "switches", "economics": "value & cost", "verdict": "verdict"}
+    for group, title in titles.items():
+        out.append((title, [name for name, row in rest if row["group"] == group]))
+    return [(title, names) for title, names in out if names]
 
 
 def _decimals(x: float) -> int:

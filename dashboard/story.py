@@ -47,9 +47,11 @@ STEPS: tuple[Step, ...] = (
               "groups, there is no stated purpose, leaders are not on the platform, mistakes are blamed.",
         question="After two years, what share of staff will be posting regularly?",
         arms=(PROVIDE_AND_PRAY,),
-        mechanism="Each employee posts only when their drive (colleagues who post, leaders' example, purpose, "
-                  "the platform's value) clears a personal bar, minus posting friction and fear. Here the only "
-                  "early push is the novelty of a new tool, which fades week by week.",
+        mechanism="Each week every employee weighs what taking part is worth to them (colleagues they see "
+                  "posting, what they see their leaders do, a purpose, the platform's value, recognition) against "
+                  "what it costs them: their own effort, which approval steps multiply, and the fear of being "
+                  "blamed. Here the only early pull is the novelty of a new tool, which fades week by week; the "
+                  "eager few for whom posting is easy still post behind the firewall.",
         quote="Leaders and managers provide access to social technology through a tightly-guarded, "
               "compliance-based firewall. They pray that a community forms and that community interactions "
               "somehow lead to business value.",
@@ -61,8 +63,8 @@ STEPS: tuple[Step, ...] = (
         question="Does a purpose alone change the picture? Higher, lower, or about the same as step 1?",
         arms=(PROVIDE_AND_PRAY, WITH_PURPOSE),
         mechanism="Purpose clarity is built by committed leaders and passed down the reporting hierarchy week by "
-                  "week; alignment with it adds to each person's drive to contribute. It does not lower the "
-                  "posting friction or the fear of blame.",
+                  "week; alignment with it adds to what taking part is worth to each person. It does not lower "
+                  "the posting friction or the fear of blame.",
         quote="... communities do not form around technologies: they grow and thrive when a compelling purpose is "
               "articulated.",
         source="Dent (seeds/001)"),
@@ -71,8 +73,10 @@ STEPS: tuple[Step, ...] = (
         setup="Keep the purpose, and now executives and managers participate visibly on the platform.",
         question="How much do visible leaders add on top of the purpose?",
         arms=(WITH_PURPOSE, WALK_THE_TALK),
-        mechanism="Leaders lower their own bar to participate; an active manager and an active executive team "
-                  "are a social signal that pulls on their reports and followers.",
+        mechanism="Leaders are asked and helped to take part, which adds to their own motivation; they still "
+                  "face the same friction and fear, so not every leader posts. What others see them do is the "
+                  "signal: a manager seen posting pulls on their reports (in the model's top-down reading; the "
+                  "bottom-up reading, where managers follow their teams, is one switch away).",
         quote="They must walk the talk themselves with the ambition to become role models that will influence "
               "others to change.",
         source="\"The journey towards a truly social business starts from within\" (seeds/004)"),
@@ -82,9 +86,10 @@ STEPS: tuple[Step, ...] = (
               "to everyone by default, admit mistakes candidly instead of blaming, listen to customers.",
         question="Compared with step 3, what happens when the firewall comes down and sharing is open?",
         arms=(WALK_THE_TALK, BIG_BANG),
-        mechanism="Lower friction raises everyone's drive; open contributions feed a shared knowledge stock and "
-                  "cross-silo ties (the network effect), and reputation feeds back into posting (the virtuous "
-                  "participation cycle). Less blame keeps psychological safety.",
+        mechanism="Lower friction lowers everyone's effort; open contributions feed a shared knowledge stock and "
+                  "cross-silo ties (the network effect), and readers' attention feeds back into posting (the "
+                  "virtuous participation cycle, bounded by time). Candour over blame rebuilds psychological "
+                  "safety after mistakes instead of eroding it.",
         quote="Anyone can participate. ... Create shared value by default.",
         source="Hinchcliffe & Kim, the three tenets of social business (seeds/000)"),
     Step(
@@ -106,8 +111,9 @@ STEPS: tuple[Step, ...] = (
         question="Does the community absorb the shocks, or does participation collapse, and after which one?",
         arms=(BIG_BANG, Arm("purpose-led, under shocks", "purpose_led_under_shocks")),
         mechanism="Read the chart by week, one shock at a time. The crisis (week 30) and the viral mistake "
-                  "(week 40) test the culture: where mistakes are admitted quickly, safety and customers' trust "
-                  "recover. The departing sponsor (week 52) takes leadership clarity with them. The compliance "
+                  "(week 40) test the culture: where people act human a crisis rallies staff and mistakes admitted "
+                  "quickly rebuild safety and customers' trust; the crisis also brings customers' questions that "
+                  "staff answer in public (and are thanked for) or leave waiting. The departing sponsor (week 52) takes leadership clarity with them. The compliance "
                   "clampdown (week 70) raises the posting friction again for everyone: a fall that starts after "
                   "week 70 is the clampdown's doing, not the crisis's.",
         quote="Mistakes will be made. Respect will be given to those companies who admit their mistakes "
@@ -120,11 +126,25 @@ STEPS: tuple[Step, ...] = (
         question="How different is the story when the culture punishes mistakes?",
         arms=(Arm("under shocks, candour", "purpose_led_under_shocks"),
               Arm("under shocks, fear and blame", "purpose_led_under_shocks",
-                  {"blame_culture": 0.8, "fear_contagion": 0.8, "mistake_candour": 0.1})),
-        mechanism="With a blame culture, a public mistake dents the safety of the person's colleagues too, and "
-                  "lost safety holds people back from posting; hidden mistakes cost customers' trust.",
+                  {"blame_culture": 0.8, "mistake_candour": 0.1})),
+        mechanism="With a blame culture, a public mistake dents the safety of the person's colleagues too, a "
+                  "crisis frightens instead of rallying people, and lost safety holds people back from posting; "
+                  "hidden mistakes cost customers' trust.",
         quote="Management by fear and blame is left behind along with its tendency to breed mediocrity from "
               "people who either don’t want to take risks, or who have lost faith that their best contributions "
               "can be valuable in the organization.",
         source="\"A Means to an End\" (seeds/002)"),
+    Step(
+        title="8. Inside first, or both tracks at once?",
+        setup="The same purpose-led internal rollout, with the customer community opened either a year later "
+              "(inside-out) or on day one (two-track).",
+        question="Does opening to customers early help the staff community or hurt it?",
+        arms=(Arm("inside-out (customers at week 52)", "inside_out"), Arm("two-track (customers at once)", "two_track")),
+        mechanism="Customers reach staff both ways: a public question answered earns the staff who answered it "
+                  "recognition, a public question left waiting demoralises the customer-facing staff meant to "
+                  "answer it. Opening before staff are ready risks visible failure; opening late forgoes the "
+                  "praise. Which wins depends on how ready the organisation is.",
+        quote="Or is it a two-track paralel development with internal transformation going hand in hand with "
+              "external exploration?",
+        source="\"The journey towards a truly social business starts from within\" (seeds/004), comment thread"),
 )

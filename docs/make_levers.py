@@ -5,7 +5,9 @@ Usage (from the repository root)::
     python docs/make_levers.py > docs/levers.md
 
 ``tests/test_docs.py`` regenerates the text in memory and fails if docs/levers.md differs, so
-the table cannot drift from the code. Nothing here is written by hand except the header.
+the table cannot drift from the code. Nothing here is written by hand except the header, the
+group blurbs and the notes on what a schedule may not contain (the validators of
+``sim/scenario.py``, described in MODEL.md, sections 5.2, 5.3.10 and 5.3.11).
 """
 
 from __future__ import annotations
@@ -38,10 +40,21 @@ and are what calibration fits (each has a *why*: the reasoning behind its defaul
 parameter has been calibrated yet.
 
 *Range* is the validated interval (inclusive); *mechanism* is the number and name of the
-mechanism in MODEL.md, section 5.3; *source* is the seed article (`../shared/seeds/00N_*.txt`)
-or the study or figure in the brief that the key is traced to. A blank mechanism or source
-means the code records none for that key. Unknown keys and out-of-range values are errors.
+mechanism in MODEL.md, section 5.3 ("0 participation rule" is section 5.3.0, the rule shared by
+mechanisms 1-6 and 12); *source* is the seed article (`../shared/seeds/00N_*.txt`) or the study
+or figure in the brief that the key is traced to. A blank mechanism or source means the code
+records none for that key. Unknown keys, out-of-range values and values of the wrong type are
+errors: types are strict, so a string such as `"0.6"` or a boolean is not a number (an integer
+is accepted where a number is expected, not the other way round).
 """
+
+#: What a schedule entry may not be (the validators of sim/scenario.py), under each sub-table.
+WAVE_NOTE = ("With `use_rollout`, `waves` must not be empty and a wave at or after the horizon "
+             "(`week` >= `weeks`) is refused: it would never act. `departments = []` is refused (it gives "
+             "no one access), and so is a `share` beside any `departments` other than the default `\"all\"`. "
+             "Department numbers must exist.")
+SHOCK_NOTE = ("With `use_shocks`, a shock at or after the horizon (`week` >= `weeks`) is refused: it would "
+              "never act.")
 
 #: Title and one-line explanation of each group, in the order of ``sim.parameters.GROUPS``.
 GROUP_TITLES = {
@@ -174,8 +187,8 @@ def render() -> str:
     for group in GROUPS:
         title, blurb = GROUP_TITLES[group]
         lines += [f"## {title} (group `{group}`)", "", blurb, "", *group_table(group), ""]
-    lines += ["## Entries of `waves` (mechanism 10, rollout)", "", *_sub_table(Wave),
-              "", "## Entries of `shocks` (mechanism 11, shocks)", "", *_sub_table(Shock), ""]
+    lines += ["## Entries of `waves` (mechanism 10, rollout)", "", *_sub_table(Wave), "", WAVE_NOTE,
+              "", "## Entries of `shocks` (mechanism 11, shocks)", "", *_sub_table(Shock), "", SHOCK_NOTE, ""]
     return "\n".join(lines)
 
 

@@ -26,18 +26,19 @@ def main(path: str = "docs/img/tour.png") -> None:
     for name, colour in PRESETS.items():
         runs = sim.run_replicates(name, REPLICATES, seed=0)
         weeks = runs[0].series["week"].to_numpy()
-        for ax, column, scale in ((axes[0], "active_share", 100), (axes[1], "readers", None),
+        for ax, column, scale in ((axes[0], "active_share", 100), (axes[1], "viewers_4w", None),
                                   (axes[2], "net_value", None)):
             values = np.array([r.series[column].to_numpy() for r in runs], dtype=float)
-            if column == "readers":
-                values = 100 * values / runs[0].participation.shape[0]
+            if column == "viewers_4w":  # a share of the staff with access
+                eligible = np.array([r.series["eligible"].to_numpy() for r in runs], dtype=float)
+                values = 100 * np.divide(values, eligible, out=np.zeros_like(values), where=eligible > 0)
             elif scale:
                 values = scale * values
             lo, mid, hi = np.percentile(values, [2.5, 50, 97.5], axis=0)
             ax.fill_between(weeks, lo, hi, color=colour, alpha=0.2, linewidth=0)
             ax.plot(weeks, mid, color=colour, label=name.replace("_", " "))
-    axes[0].set_title("Employees contributing (%)")
-    axes[1].set_title("Employees who only read (%)")
+    axes[0].set_title("Eligible staff who posted in the last 4 weeks (%)")
+    axes[1].set_title("Eligible staff who read or posted in the last 4 weeks (%)")
     axes[2].set_title("Cumulative value - cost")
     for ax in axes:
         ax.set_xlabel("week")

@@ -17,7 +17,7 @@ Usage::
 
     python experiments/global_sensitivity.py --write-experiments   # the three .toml files
     socialsim sweep experiments/sensitivity_<base>.toml             # for each base
-    socialsim analyze experiments/results/sensitivity_<base> --outcome active_share ...
+    socialsim analyze experiments/results/sensitivity_<base> --outcome O ...  # each O in OUTCOMES
     python experiments/global_sensitivity.py                        # combine: mu* per factor and base
 
 The combination writes ``experiments/results/global_sensitivity.csv`` (normalised mu* of each
@@ -94,7 +94,7 @@ def combine() -> pd.DataFrame:
     frames = []
     for name in BASES:
         table = pd.read_csv(HERE / "results" / f"sensitivity_{name}" / "analysis" / "sensitivity.csv")
-        table = table[table["method"] == "morris"].copy()
+        table = table[(table["method"] == "morris") & table["outcome"].isin(OUTCOMES)].copy()
         table["base"] = name
         table["mu_star_normalised"] = table["mu_star"] / table.groupby("outcome")["mu_star"].transform("max")
         frames.append(table)

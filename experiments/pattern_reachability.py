@@ -63,7 +63,8 @@ ORGANISATION_FACTORS = ("scenario", "workforce_effort", "initial_safety")
 def pattern_table(runs: pd.DataFrame, factors: list[str], samples: int) -> pd.DataFrame:
     """One row per behavioural point: its parameters, the pattern statistics and pass flags.
 
-    The design crosses every sampled point with every (strategy, safety) combination, so
+    The design crosses every sampled point with every (strategy, workforce effort, safety)
+    combination, so
     ``point_id % samples`` is the sampled point (sim/experiments/design.py).
     """
     ok = runs[runs["status"] == "ok"].assign(theta=lambda r: r["point_id"] % samples)

@@ -286,7 +286,7 @@ class BehaviourParameters(_Keys):
         why="a tenth of aware customers join each week when answers flow")
     answers_per_contributor: float = _b(
         2.0, ge=0.0, le=1000.0, mechanism="7 customers", source="003",
-        doc="customer questions one active customer-facing employee answers per week",
+        doc="customer questions one visibly active customer-facing employee answers per week",
         why="a couple of public answers a week besides one's job")
     silo_penalty: float = _b(
         0.5, ge=0.0, le=1.0, mechanism="7 customers", source="003",
@@ -322,7 +322,7 @@ class BehaviourParameters(_Keys):
         why="bad news travels about four times as far as good")
     contact_pull: float = _b(
         0.5, ge=0.0, le=1.0, mechanism="7 customers", source="004",
-        doc="awareness and joining pull of an active employee one is in contact with",
+        doc="awareness and joining pull of a visibly active employee one is in contact with",
         why="a salesperson who is active in the community brings their customers along")
     answer_trust_gain: float = _b(
         0.1, ge=0.0, le=1.0, mechanism="7 customers", source="003",

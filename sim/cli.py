@@ -507,6 +507,9 @@ def bench_command(
     python_steps: Annotated[Optional[int], typer.Option(
         "--python-steps", min=0, help="Weeks to time with the python engine (default: the benchmark's own).")]
     = None,
+    sections: Annotated[str, typer.Option(
+        "--sections", help="Comma-separated sections to run: compile, sizes, edges, default, baseline (a week "
+                           "against model v1, v0.1.0).")] = "compile,sizes,edges,default,baseline",
 ) -> None:
     """Time the engines at several population sizes (see sim/bench.py)."""
     import importlib
@@ -527,7 +530,13 @@ def bench_command(
         except (ValueError, OverflowError):
             raise UserInputError(f"{name!r} is not a population size; allowed: a number of agents with k or m, "
                                  "e.g. 10k,100k,1m", source="--sizes") from None
-    kwargs: dict[str, Any] = {"sizes": names, "quick": quick}
+    chosen = [part.strip() for part in sections.split(",") if part.strip()]
+    known = ("compile", "sizes", "edges", "default", "baseline")
+    unknown = [part for part in chosen if part not in known]
+    if unknown or not chosen:
+        raise UserInputError(f"{(unknown or [sections])[0]!r} is not a section; allowed: {', '.join(known)}",
+                             source="--sections")
+    kwargs: dict[str, Any] = {"sizes": names, "quick": quick, "sections": chosen}
     if python_steps is not None:
         kwargs["python_steps"] = python_steps
     bench.main(**kwargs)

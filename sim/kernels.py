@@ -396,8 +396,8 @@ def safety_update(indptr, indices, weak_ties, weak_count, mistake, safety, p, ou
     A person observes their own public mistake (weight 1) and the share of contacts who erred
     (weight ``fear_contagion``): ``e = own + fear_contagion * seen``. A share ``blame_culture``
     of mistakes is blamed, destroying ``min(1, blame_impact * blame_culture * e)`` of safety;
-    the rest are admitted with ``mistake_candour``, giving back
-    ``candour_repair * (1 - blame_culture) * mistake_candour * min(1, e)`` of the safety lost.
+    the rest are admitted with ``mistake_candour``, moving safety a share
+    ``candour_repair * (1 - blame_culture) * mistake_candour * min(1, e)`` of the way to full safety.
     A crisis destroys ``crisis_loss`` more. Safety then drifts back towards ``initial_safety``
     at ``safety_recovery``.
 

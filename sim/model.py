@@ -25,6 +25,7 @@ from typing import Any
 import mesa
 import numpy as np
 
+from . import engine as compiled
 from . import kernels, reference
 from .agents import Customer, Employee, Leader
 from .errors import ScenarioError
@@ -126,6 +127,11 @@ class SocialBusinessModel(mesa.Model):
             customer_degree_exponent=c.customer_degree_exponent,
             facing_employees=np.flatnonzero(self.org.customer_facing).astype(np.int32),
             n_employees=self.org.n, contacts_per_facing_employee=c.contacts_per_facing_employee)
+        if engine == "numba":  # the serial or the parallel variant of each kernel, by loop length
+            self.engine = compiled.kernels_for(self.org.n)
+            self.customer_engine = compiled.kernels_for(self.market.n)
+        else:
+            self.customer_engine = self.engine
         self._init_state()
         self.recorder = SeriesRecorder(self)
         self.recorder.record(self)
@@ -418,7 +424,7 @@ class SocialBusinessModel(mesa.Model):
         else:
             connected = 0.0
         one_company = 1.0 - c.silo_penalty * (1.0 - connected)
-        open_member_problems = int((cs.member & (cs.problem_age >= 0)).sum())
+        open_member_problems = tot.open_member_problems  # counted at the end of last week
         staff_capacity = n_facing_active * c.answers_per_contributor
         capacity = staff_capacity + tot.peer_answers
         chance = min(1.0, capacity / max(1, open_member_problems)) * one_company if community_open else 0.0
@@ -446,7 +452,7 @@ class SocialBusinessModel(mesa.Model):
         aware, member = np.empty(m, dtype=bool), np.empty(m, dtype=bool)
         trust, sentiment = np.empty(m), np.empty(m, dtype=np.int8)
         problem_age = np.empty(m, dtype=np.int32)
-        self.engine.customer_step(
+        self.customer_engine.customer_step(
             mk.indptr, mk.indices, mk.contact_indptr, mk.contact_indices, active,
             cs.aware, cs.member, cs.trust, cs.baseline_trust, cs.sentiment, cs.problem_age, params,
             u[0], u[1], u[2], u[3], u[4], u[5],
@@ -467,9 +473,11 @@ class SocialBusinessModel(mesa.Model):
         if c.use_customer_feedback and n_facing_active and capacity > 0:
             staff_answers = tot.public_answers * staff_capacity / capacity
             st.praise[facing_active] += c.customer_praise * staff_answers / n_facing_active
-        waiting = cs.member & (cs.problem_age > c.customer_patience)
-        asked = cs.member & (cs.problem_age >= 0)
-        tot.unanswered_share = float(waiting.sum()) / max(1, int(asked.sum())) if community_open else 0.0
+        asked = cs.problem_age[cs.member]
+        tot.open_member_problems = int((asked >= 0).sum())
+        waiting = int((asked > c.customer_patience).sum())
+        tot.unanswered_share = waiting / max(1, tot.open_member_problems) if community_open else 0.0
+        tot.sentiment_counts = np.bincount(cs.sentiment.astype(np.int64) + 1, minlength=3)
         return ideas
 
     def _economics(self, active: np.ndarray, new_innovations: float) -> None:
@@ -477,7 +485,7 @@ class SocialBusinessModel(mesa.Model):
         leaders_active = int((active & self.is_formal_leader).sum())
         cost = (lv["seat_cost"] * int(st.has_access.sum()) + lv["programme_cost"]
                 + lv["leader_time_cost"] * leaders_active)
-        advocates = int((cs.sentiment == 1).sum())
+        advocates = int(self.totals.sentiment_counts[2])
         detractors_aware = int(((cs.sentiment == -1) & cs.aware).sum())
         value = (lv["employee_week_value"] * float(st.productivity.sum())
                  + lv["advocate_value"] * (advocates - detractors_aware)

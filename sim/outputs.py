@@ -207,8 +207,9 @@ class SeriesRecorder:
         col["crisis_pressure"][r] = tot.crisis_pressure
         col["customers_aware"][r] = int(cs.aware.sum())
         col["members"][r] = int(cs.member.sum())
-        col["advocates"][r] = int((cs.sentiment == 1).sum())
-        col["detractors"][r] = int((cs.sentiment == -1).sum())
+        sentiment = np.bincount(cs.sentiment.astype(np.int64) + 1, minlength=3)
+        col["advocates"][r] = int(sentiment[2])
+        col["detractors"][r] = int(sentiment[0])
         col["mean_trust"][r] = float(cs.trust.mean()) if cs.trust.size else np.nan
         col["open_problems"][r] = int((cs.problem_age >= 0).sum())
         solved = cs.answered_age[cs.answered_age >= 0]

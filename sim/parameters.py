@@ -188,7 +188,7 @@ class EconomicsKeys(_Keys):
     programme_cost: float = _econ(0.0, ge=0.0, le=1e9, mechanism="value", source="004",
                                   doc="weekly fixed cost of running the programme")
     leader_time_cost: float = _econ(0.05, ge=0.0, le=1e6, mechanism="value", source="004",
-                                    doc="weekly cost of the time of each formal leader who is actively contributing")
+                                    doc="weekly cost of the time of each formal leader who is visibly active (posted within the visibility window)")
     advocate_value: float = _econ(0.02, ge=0.0, le=1e6, mechanism="value", source="003",
                                   doc="weekly value of an advocate (negative for a detractor)")
     innovation_value: float = _econ(5.0, ge=0.0, le=1e9, mechanism="value", source="003",

@@ -54,7 +54,7 @@ OUTCOMES: tuple[str, ...] = tuple(name for name in SUMMARY_COLUMNS if name != "s
 
 #: Weekly series charted with a median line and a 95% band: (title, [(column, label, dash)]).
 CHARTS: tuple[tuple[str, tuple[tuple[str, str, str], ...]], ...] = (
-    ("Participation: share of employees contributing", (("active_share", "", "solid"),)),
+    ("Participation: eligible staff who posted in the last 4 weeks", (("active_share", "", "solid"),)),
     ("Readers (employees who read but do not post)", (("readers", "", "solid"),)),
     ("Productivity gain per employee (share of an employee-week)", (("productivity_gain", "", "solid"),)),
     ("Customers in the community", (("members", "", "solid"),)),

@@ -77,3 +77,22 @@ def run_replicates(scenario: Scenario | str | Path | None, replicates: int, *, s
         if progress is not None:
             progress(k + 1, len(seeds))
     return results
+
+
+#: The smallest scenario that reaches every kernel (waves, a shock of each kind, customers, turnover).
+TINY_SCENARIO = {"name": "warm-up", "employees": 40, "departments": 2, "customers": 120, "weeks": 3,
+                 "turnover_rate": 0.05, "external_launch_week": 0,
+                 "shocks": [{"week": 1, "kind": "crisis", "severity": 0.5}]}
+
+
+def warm_kernels() -> None:
+    """Compile (or load from numba's cache) both variants of every kernel, serial and parallel.
+
+    Call once per process before timing or serving: a run then never stops to compile, whatever
+    the size of its population (sim/engine.py picks the variant by the length of each loop).
+    """
+    from . import engine
+
+    for parallel in (False, True):
+        with engine.forced(parallel):
+            run(Scenario(**TINY_SCENARIO), seed=0)

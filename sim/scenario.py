@@ -285,19 +285,31 @@ def _describe_error(err: dict[str, Any]) -> tuple[str, str]:
         return loc, f"{given!r} is not allowed; allowed: {ctx.get('expected', '')}"
     if kind == "missing":
         return loc, "is required"
-    if kind in ("int_type", "int_from_float", "int_parsing"):
-        return loc, f"{given!r} is not an integer; allowed: an integer" + _range_of(err["loc"])
-    if kind in ("float_type", "float_parsing"):
-        return loc, f"{given!r} is not a number; allowed: a number" + _range_of(err["loc"])
-    if kind in ("bool_type", "bool_parsing"):
-        return loc, f"{given!r} is not true or false; allowed: true, false"
-    if kind == "string_type":
-        return loc, f"{given!r} is not text; allowed: a quoted string"
-    if kind in ("list_type", "tuple_type"):
-        return loc, f"{given!r} is not a list; allowed: a list of tables ([[{loc}]])"
-    if kind in ("dict_type", "model_type", "model_attributes_type"):
-        return loc, f"{given!r} is not a table; allowed: a TOML table"
+    problem = type_problem(kind, given, _range_of(err["loc"]), f"a list of tables ([[{loc}]])")
+    if problem:
+        return loc, problem
     return loc, f"{given!r}: {err['msg'].lower()}"
+
+
+def type_problem(kind: str, given: Any, number_range: str = "", list_hint: str = "[...]") -> str | None:
+    """The one-line message for a value of the wrong type (pydantic error ``kind``), or None.
+
+    Shared by scenario and experiment files; ``number_range`` is appended to numeric messages,
+    ``list_hint`` says what list is expected.
+    """
+    if kind in ("int_type", "int_from_float", "int_parsing"):
+        return f"{given!r} is not an integer; allowed: an integer" + number_range
+    if kind in ("float_type", "float_parsing"):
+        return f"{given!r} is not a number; allowed: a number" + number_range
+    if kind in ("bool_type", "bool_parsing"):
+        return f"{given!r} is not true or false; allowed: true, false"
+    if kind == "string_type":
+        return f"{given!r} is not text; allowed: a quoted string"
+    if kind in ("list_type", "tuple_type"):
+        return f"{given!r} is not a list; allowed: {list_hint}"
+    if kind in ("dict_type", "model_type", "model_attributes_type"):
+        return f"{given!r} is not a table; allowed: a TOML table"
+    return None
 
 
 def _range_of(loc: tuple[Any, ...]) -> str:

@@ -66,6 +66,7 @@ def apply_shock(model: "SocialBusinessModel", kind: str, severity: float, week: 
     if kind == "crisis":  # activist attack on the company page (003)
         hit = cs.aware & (model.event_rng.random(model.market.n) < c.crisis_hit_chance * severity)
         cs.problem_age[hit & (cs.problem_age < 0)] = 0
+        model.totals.open_member_problems = int((cs.problem_age[cs.member] >= 0).sum())  # the attack's questions
         cs.trust[cs.aware] = np.maximum(0.0, cs.trust[cs.aware] - c.crisis_trust_loss * severity)
         model.totals.crisis_pressure = max(model.totals.crisis_pressure, severity)
     elif kind == "viral_mistake":  # an employee's mistake goes viral (003, 002)

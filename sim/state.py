@@ -90,6 +90,9 @@ class Totals:
     crisis_pressure: float = 0.0  # set by a crisis, decays weekly
     unanswered_share: float = 0.0  # public questions left waiting beyond patience (last week)
     public_answers: int = 0  # this week
+    open_member_problems: int = 0  # members' questions waiting (end of last week)
+    #: customers by sentiment (detractor, neutral, advocate), end of the last customer week
+    sentiment_counts: np.ndarray = field(default_factory=lambda: np.zeros(3, dtype=np.int64))
 
 
 def draw_people(rng: np.random.Generator, config: Scenario, n: int) -> tuple[np.ndarray, ...]:

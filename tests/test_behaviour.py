@@ -186,6 +186,14 @@ def test_scattered_seats_reach_the_same_number_of_people():
         assert (depts > 0).all() and (depts < 1).all()  # seats in every team, no team whole
 
 
+def test_concentrated_seats_beat_scattered_ones_in_a_marginal_regime():
+    """Complex contagion (Centola 2010): the same number of seats given to whole teams reinforce each
+    other; scattered across the organisation, few colleagues of a seat-holder can join them."""
+    clustered = mean_summary(_half_the_seats("clustered"))
+    scattered = mean_summary(_half_the_seats("scattered"))
+    assert scattered < clustered
+
+
 def test_peer_influence_raises_participation():
     assert mean_summary(marginal(peer_weight=0.0)) < mean_summary(marginal(peer_weight=1.0))
 

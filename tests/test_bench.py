@@ -43,3 +43,12 @@ def test_targets_table_reports_failures():
     sizes = pd.DataFrame([{"size": "1m", "agents": 1_000_000, "error": "worker size 1m: killed by signal 9"}])
     targets = bench.judge_targets(sizes, None)
     assert (targets["status"] == "NOT MET").all() and len(targets) == 2
+
+
+def test_baseline_code_is_exported_from_history(tmp_path):
+    """Section 5 times model v1 from git history: its code must be reachable from this checkout."""
+    folder = bench.export_baseline(bench.BASELINE_REF, tmp_path)
+    assert (folder / "sim" / "kernels.py").is_file() and (folder / "scenarios" / "provide_and_pray.toml").is_file()
+    assert "drive_of" in (folder / "sim" / "kernels.py").read_text()  # v1's rule, not this code
+    with pytest.raises(bench.WorkerError):
+        bench.export_baseline("no-such-revision", tmp_path / "x")

@@ -206,9 +206,11 @@ def test_bench_forwards_options(monkeypatch):
     fake.main = lambda **kwargs: calls.append(kwargs)
     fake.parse_size = lambda name: {}
     monkeypatch.setitem(sys.modules, "sim.bench", fake)
-    result = invoke("bench", "--sizes", "10k, 100k", "--quick", "--python-steps", 3)
+    result = invoke("bench", "--sizes", "10k, 100k", "--quick", "--python-steps", 3, "--sections", "sizes,baseline")
     assert result.exit_code == 0, result.output
-    assert calls == [{"sizes": ["10k", "100k"], "quick": True, "python_steps": 3}]
+    assert calls == [{"sizes": ["10k", "100k"], "quick": True, "python_steps": 3, "sections": ["sizes", "baseline"]}]
+    refused = invoke("bench", "--sections", "sizes,everything")
+    assert refused.exit_code == 2 and "'everything' is not a section" in refused.output
 
 
 # ------------------------------------------------------------------ bad input

@@ -74,7 +74,7 @@ def errors(at: AppTest) -> str:
 # ------------------------------------------------------------------ Explore
 def test_explore_change_a_lever_run_and_see_every_chart():
     at = start({"preset": "provide_and_pray", **SMALL, "weeks": "30"})
-    assert metric(at, "Contributing at the horizon").endswith("%")  # a cheap first visit runs at once
+    assert metric(at, "Posted in the last 4 weeks").endswith("%")  # a cheap first visit runs at once
     at.slider(key="lv_posting_friction").set_value(0.05).run()
     assert "press **Run**" in " ".join(i.value for i in at.info)
     assert at.query_params["posting_friction"] == ["0.05"] or at.query_params["posting_friction"] == "0.05"
@@ -83,10 +83,10 @@ def test_explore_change_a_lever_run_and_see_every_chart():
     assert not at.exception, [e.value for e in at.exception]
     assert not at.error, errors(at)
     shown = titles(at)
-    for expected in ("Share of employees contributing", "Participation stages", "Contributors by department",
+    for expected in ("Eligible staff who posted in the last 4 weeks", "Participation stages", "Contributors by department",
                      "Lorenz", "90-9-1", "network by stage", "Customer funnel", "Customer trust", "Value against cost"):
         assert any(expected in t for t in shown), (expected, shown)
-    assert metric(at, "Contributing at the horizon").endswith("%")
+    assert metric(at, "Posted in the last 4 weeks").endswith("%")
     assert "2 replicates" in " ".join(c.value for c in at.caption)
     assert {b.label for b in at.get("download_button")} >= {"Scenario file (.toml)", "Weekly results (.csv)",
                                                            "Report (.html)"}
@@ -229,7 +229,7 @@ def test_workshop_steps_question_reveal():
 
 def test_workshop_bad_step_in_address():
     at = start({"step": "99"}, page="views/workshop.py")
-    assert "step: '99' is not allowed; allowed: 1 to 7" in errors(at)
+    assert "step: '99' is not allowed; allowed: 1 to 8" in errors(at)
     assert at.title[0].value.startswith("1.")
 
 

@@ -82,3 +82,18 @@ def test_scenario_hash_tracks_values_not_names():
     assert a.scenario_hash() == a.with_levers(name="renamed").scenario_hash()
     assert a.scenario_hash() != a.with_levers(posting_friction=0.21).scenario_hash()
     assert len(a.scenario_hash()) == 16 and int(a.scenario_hash(), 16) >= 0
+
+
+def test_serial_and_parallel_kernels_give_identical_results():
+    """sim/engine.py runs small loops serially and large ones on numba's threads: same numbers."""
+    import pandas as pd
+
+    from sim import engine
+
+    results = []
+    for parallel in (False, True):
+        with engine.forced(parallel):
+            model = SocialBusinessModel(small(), rng=9)
+            assert (model.engine.participation is engine.kernels.participation) == parallel
+            results.append(model.run().series)
+    pd.testing.assert_frame_equal(results[0], results[1])

@@ -5,13 +5,16 @@ name every scenario key, every ``use_*`` switch, every weekly output, every summ
 every random stream; levers.md must be up to date and list each key once, in its group's
 table; the defaults and presets quoted in MODEL.md must match the code; the former hard-coded
 constants must be documented as the parameters they became, and the named numbers that remain
-must be documented with their values; and the quotations attributed to the seed articles must
-occur in them verbatim.
+must be documented with their values; the quotations attributed to the seed articles must
+occur in them verbatim; the functions MODEL.md names for the rules must exist in both engines;
+each key must sit in the table of the mechanism the code labels it with; and section 9 must keep
+its marked result paragraphs, with reachability counts equal to the stored results.
 """
 
 from __future__ import annotations
 
 import importlib.util
+import json
 import math
 import re
 import tomllib
@@ -263,3 +266,94 @@ def test_preset_table_matches_the_scenario_files(model_md):
         assert set(documented) == set(levers), f"{name}: levers in MODEL.md differ from the file"
         for key, text in documented.items():
             assert _cell_value(text) == levers[key], f"{name}.{key}: MODEL.md {text}, file {levers[key]!r}"
+
+
+# --- the rule's functions, mechanism labels, section 9 ------------------------------------------
+
+def _subsections(model_md: str) -> dict[str, str]:
+    """Body of each ``### 5.3.N`` subsection, by N (as a string)."""
+    found = {}
+    for section in re.split(r"^### ", model_md, flags=re.MULTILINE)[1:]:
+        heading = re.match(r"5\.3\.(\d+) ", section)
+        if heading:
+            found[heading.group(1)] = section
+    return found
+
+
+def test_functions_named_for_the_rules_exist_in_both_engines(model_md):
+    """Every "kernel `x`" (or `kernels.x`) and every function named in the opening paragraph of
+    5.3.0 exists in sim/kernels.py and in its plain-Python twin sim/reference.py."""
+    names = set(re.findall(r"[Kk]ernel `(\w+)`", model_md)) | set(re.findall(r"`kernels\.(\w+)`", model_md))
+    opening = _subsections(model_md)["0"].split("\n\n")[1]
+    names |= {n for n in re.findall(r"`([a-z][a-z_]*)`", opening)}
+    assert {"participation", "pulls", "effort_of", "contributing_cost", "choice"} <= names
+    missing = [n for n in sorted(names) if not (callable(getattr(kernels, n, None))
+                                               and callable(getattr(reference, n, None)))]
+    assert not missing, f"MODEL.md names rule functions that are not in both engines: {missing}"
+
+
+def _mechanism_number(row: dict) -> int | None:
+    head = str(row["mechanism"]).split(" ")[0]
+    return int(head) if head.isdigit() else None
+
+
+def test_mechanism_labels_match_the_submodel_tables(model_md):
+    """A key the code labels with mechanism N is in the parameter table of 5.3.N (or of 5.3.0, the
+    shared rule); a key in the table of 5.3.N (N >= 1) is labelled N, or has no number."""
+    tables = {number: set(re.findall(r"^\| `(\w+)` \| [^|]+ \| [^|]+ \|$", body, flags=re.MULTILINE))
+              for number, body in _subsections(model_md).items()}
+    rows = {row["name"]: row for row in lever_info()}
+    misplaced = []
+    for name, row in rows.items():
+        number = _mechanism_number(row)
+        if number is None or isinstance(row["default"], tuple):  # waves, shocks: levers.md
+            continue
+        if name not in tables.get(str(number), set()) | tables["0"]:
+            misplaced.append((name, row["mechanism"]))
+    assert not misplaced, f"keys not in their mechanism's table in MODEL.md 5.3: {misplaced}"
+    mislabelled = [(name, number, rows[name]["mechanism"]) for number, keys in tables.items() if number != "0"
+                   for name in keys if name in rows and _mechanism_number(rows[name]) not in (None, int(number))]
+    assert not mislabelled, f"keys in a 5.3 table of another mechanism than the code's label: {mislabelled}"
+
+
+def _section(model_md: str, number: int) -> str:
+    return re.split(r"^## ", model_md, flags=re.MULTILINE)[
+        next(i for i, s in enumerate(re.split(r"^## ", model_md, flags=re.MULTILINE)) if s.startswith(f"{number}. "))]
+
+
+def _marked(text: str, marker: str) -> str:
+    match = re.search(rf"<!-- {marker} -->\n(.*?)\n<!-- /{marker} -->", text, flags=re.DOTALL)
+    assert match, f"section 9 needs the marked paragraph <!-- {marker} --> ... <!-- /{marker} -->"
+    assert match.group(1).strip(), f"the {marker} paragraph is empty"
+    return match.group(1)
+
+
+def test_section_9_has_the_marked_result_paragraphs(model_md):
+    section = _section(model_md, 9)
+    _marked(section, "reachability-results")
+    _marked(section, "sensitivity-results")
+
+
+def _count(data: dict, key: str) -> int:
+    for part in ("each", "pairs", "three"):
+        if key in data.get(part, {}):
+            return data[part][key]
+    return data[key]
+
+
+def test_reachability_counts_match_the_stored_results(model_md):
+    """The count table of section 9 (first run, second run, provide-and-pray diagnostic) is what
+    experiments/pattern_reachability.py wrote."""
+    analysis = ROOT / "experiments" / "results" / "pattern_reachability" / "analysis"
+    files = {1: analysis / "first_pass" / "analysis" / "reachability.json", 2: analysis / "reachability.json"}
+    if not all(path.exists() for path in files.values()):
+        pytest.skip("stored reachability results not found")
+    first, second = (json.loads(files[k].read_text(encoding="utf-8")) for k in (1, 2))
+    rows = re.findall(r"^\| `([\w+]+)` \| (\d+) \| (\d+) \| *(\d*) *\|$",
+                      _marked(_section(model_md, 9), "reachability-results"), flags=re.MULTILINE)
+    assert len(rows) >= 8, "the reachability paragraph needs its table of counts"
+    for key, in_first, in_second, diagnostic in rows:
+        assert int(in_first) == _count(first, key), f"{key}: first run, MODEL.md {in_first}"
+        assert int(in_second) == _count(second, key), f"{key}: second run, MODEL.md {in_second}"
+        if diagnostic:
+            assert int(diagnostic) == _count(second["diagnostic_pp_only"], key), f"{key}: diagnostic"

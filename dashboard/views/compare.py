@@ -25,7 +25,7 @@ EXPLORE = "my Explore scenario"
 DEFAULT = ["provide_and_pray", "purpose_led_stepwise"]
 #: Weekly series charted with median and band: (column, title, y axis, as percent).
 BANDS = (
-    ("active_share", "Share of employees contributing", "share of employees", True),
+    ("active_share", "Eligible staff who posted in the last 4 weeks", "share of eligible staff", True),
     ("readers", "Readers (employees who only read)", "employees", False),
     ("members", "Customers in the community", "customers", False),
     ("mean_trust", "Customers' mean trust", "trust (0-1)", False),
@@ -157,7 +157,7 @@ def show(results: dict, chosen: dict[str, Scenario], seed: int, reps: int) -> No
                     f"{ui.pct(row.rate_low)}-{ui.pct(row.rate_high)} for the success rate")
     left, right = st.columns([3, 2])
     with left:
-        ui.plot(charts.share_bands(results, title="Share of employees contributing (median, 95% band)"))
+        ui.plot(charts.share_bands(results, title="Eligible staff who posted in the last 4 weeks (median, 95% band)"))
     with right:
         ui.plot(charts.success_bars(success))
     st.subheader("What differs")

@@ -134,13 +134,14 @@ def metrics(results: list) -> None:
     cols = st.columns(5)
     many = len(results) > 1
     cols[0].metric("Verdict" + (" (most common)" if many else ""), verdicts.index[0].replace("_", " "),
-                   help="success: at least the success share contributing and value above cost at the horizon; "
-                        "peak then collapse: contributors fell below half their peak; otherwise fizzle")
+                   help="success: at least the success share of eligible staff posted in the last 4 weeks at the "
+                        "horizon, without a collapse from the peak (value is reported beside it); peak then "
+                        "collapse: that share fell below half its peak; otherwise fizzle")
     # With several replicates every number is the median over them, and says so.
     median = (lambda key: pd.Series([r.summary[key] for r in results]).median()) if many else \
         (lambda key: first.summary[key])
     tag = " (median)" if many else ""
-    cols[1].metric("Contributing at the horizon" + tag, ui.pct(shares.median()),
+    cols[1].metric("Posted in the last 4 weeks" + tag, ui.pct(shares.median()),
                    help=SUMMARY_COLUMNS["active_share"])
     cols[2].metric("Peak contributing" + tag, ui.pct(median("peak_active_share")),
                    help=f"week {first.summary['peak_week']} in replicate 1" if many else
@@ -160,7 +161,7 @@ def show_results(results: list, network: dict, scenario, seed: int, reps: int) -
     tabs = st.tabs(["Participation", "Departments", "Inequality", "Network", "Customers", "Value"])
     with tabs[0]:
         if len(results) > 1:
-            ui.plot(charts.share_bands({scenario.name: results}, title="Share of employees contributing "
+            ui.plot(charts.share_bands({scenario.name: results}, title="Eligible staff who posted in the last 4 weeks "
                                                                        "(median and 95% band over replicates)"))
         ui.plot(charts.stage_area(first, "Participation stages over time (replicate 1)"))
     with tabs[1]:

@@ -83,7 +83,7 @@ def page() -> None:
     st.title(step.title)
     st.markdown(step.setup)
     st.subheader(f"Question to the room: {step.question}")
-    st.slider("The room's guess: % of staff contributing after two years", 0, 100, 20, key=f"ws_guess_{i}")
+    st.slider("The room's guess: % of staff posting (in the last 4 weeks) after two years", 0, 100, 20, key=f"ws_guess_{i}")
     if st.button("Reveal", type="primary", key=f"ws_reveal_{i}"):
         S[f"ws_revealed_{i}"] = True
         S["ws_scroll_to_reveal"] = i  # once, right after the press
@@ -100,7 +100,7 @@ def reveal(i: int, pop: str, reps: int, seed: int) -> None:
     results = {label: compute.run_set(compute.scenario_key(s), seed, reps, _label=f"Running {label}")
                for label, s in chosen.items()}
     weeks = next(iter(chosen.values())).weeks
-    fig = charts.share_bands(results, step.outcome, title=f"Share of staff contributing, week by week "
+    fig = charts.share_bands(results, step.outcome, title=f"Share of staff who posted in the last 4 weeks, week by week "
                              f"(median and 95% band of {reps} runs)")
     ui.plot(charts.big(fig), own_fonts=True)
     success = report.success_table(results).set_index("scenario")

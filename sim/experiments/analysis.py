@@ -180,6 +180,7 @@ def summary_by_point(results: pd.DataFrame, outcomes: list[str] | None = None, l
     table["n_ok"] = ok_points.size().reindex(table.index, fill_value=0)
     table["n_failed"] = points.size() - table["n_ok"]
     q = (1 + level) / 2
+    columns: dict[str, pd.Series] = {}  # built apart and joined once: many outcomes, one frame
     for name in outcomes:
         values = ok_points[name]
         count = values.count().reindex(table.index, fill_value=0)
@@ -188,10 +189,11 @@ def summary_by_point(results: pd.DataFrame, outcomes: list[str] | None = None, l
         with np.errstate(invalid="ignore", divide="ignore"):
             half = stats.t.ppf(q, count - 1) * std / np.sqrt(count)
         half[count < 2] = np.nan
-        table[f"{name}_mean"] = mean
-        table[f"{name}_median"] = values.median().reindex(table.index)
-        table[f"{name}_ci_low"] = mean - half
-        table[f"{name}_ci_high"] = mean + half
+        columns[f"{name}_mean"] = mean
+        columns[f"{name}_median"] = values.median().reindex(table.index)
+        columns[f"{name}_ci_low"] = mean - half
+        columns[f"{name}_ci_high"] = mean + half
+    table = pd.concat([table, pd.DataFrame(columns, index=table.index)], axis=1)
     z = float(stats.norm.ppf(q))
     verdicts = ok.groupby(["point_id", "verdict"]).size().unstack(fill_value=0) if len(ok) else pd.DataFrame()
     verdicts = verdicts.reindex(index=table.index, fill_value=0)

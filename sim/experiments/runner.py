@@ -57,7 +57,6 @@ from .store import DESIGN, MANIFEST, PARTS, SERIES, part_batches, part_name, rea
 INT_SUMMARY = ("peak_week", "cross_silo_ties", "success")
 SUMMARY_KEYS: tuple[str, ...] = (*SUMMARY_COLUMNS, "verdict")
 SERIES_ID_COLUMNS = ("run_id", "point_id", "replicate", "seed", "week")
-WARM_UP_SCENARIO = {"name": "warm-up", "employees": 24, "departments": 2, "customers": 60, "weeks": 2}
 LOGGER_NAMES = ("distributed", "tornado", "asyncio", "bokeh")
 
 
@@ -486,7 +485,7 @@ def warm_up() -> dict[str, Any]:
     start = time.perf_counter()
     malloc_tuned = tune_malloc()
     with _single_numba_thread():
-        sim.run(Scenario(**WARM_UP_SCENARIO), seed=0)
+        sim.runner.warm_kernels()
     return {"version": sim.__version__, "malloc_tuned": malloc_tuned, "code_fingerprint": code_fingerprint(), "pid": os.getpid(),
             "host": socket.gethostname(),
             "numba_threads": int(numba.config.NUMBA_NUM_THREADS), "seconds": time.perf_counter() - start}

@@ -93,6 +93,7 @@ from ..scenario import (
     first_problem,
     preset_names,
     read_toml,
+    type_problem,
     resolve_scenario_path,
 )
 
@@ -635,18 +636,9 @@ def _describe(err: dict[str, Any]) -> tuple[str, str]:
         if kind == "too_short" and isinstance(given, str):
             return key, "is empty; allowed: non-empty text"
         return key, f"{given!r} has the wrong length; {err['msg'].lower()}"
-    if kind in ("int_type", "int_from_float", "int_parsing"):
-        return key, f"{given!r} is not an integer; allowed: an integer"
-    if kind in ("float_type", "float_parsing"):
-        return key, f"{given!r} is not a number; allowed: a number"
-    if kind in ("bool_type", "bool_parsing"):
-        return key, f"{given!r} is not true or false; allowed: true, false"
-    if kind == "string_type":
-        return key, f"{given!r} is not text; allowed: a quoted string"
-    if kind in ("list_type", "tuple_type"):
-        return key, f"{given!r} is not a list; allowed: [...]"
-    if kind in ("dict_type", "model_type", "model_attributes_type"):
-        return key, f"{given!r} is not a table; allowed: a TOML table"
+    problem = type_problem(kind, given)
+    if problem:
+        return key, problem
     if loc and isinstance(loc[-1], int) or kind.endswith("_type"):
         return key, f"{given!r} is not a number, text or true/false; allowed: one of those"
     return key, f"{given!r}: {err['msg'].lower()}"
