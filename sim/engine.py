@@ -18,7 +18,7 @@ from collections.abc import Iterator
 
 from numba import njit
 
-from . import kernels
+from . import kernels, rng
 
 #: The kernels whose loop is a ``prange``.
 PARALLEL_KERNELS = ("purpose_cascade", "neighbour_exposure", "participation", "recognition", "safety_update",
@@ -35,6 +35,9 @@ def _serial(kernel):
     copy.__doc__ = py.__doc__
     return njit(cache=True)(copy)
 
+
+#: The counter-based uniforms of a week (sim/rng.py), filled in the calling thread.
+serial_fill_uniforms = _serial(rng.fill_uniforms)
 
 #: :mod:`sim.kernels` with every parallel kernel replaced by its serial variant.
 serial = types.SimpleNamespace(**{name: getattr(kernels, name) for name in dir(kernels) if not name.startswith("_")})

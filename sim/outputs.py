@@ -139,103 +139,43 @@ def top_shares(values: np.ndarray, presorted: bool = False) -> tuple[float, floa
 
 
 class SeriesRecorder:
-    """Preallocated weekly outputs of one model run."""
+    """Preallocated weekly outputs of one model run (the compiled week writes them, sim/week.py).
+
+    ``series`` holds one row per week and one column per :data:`SERIES_COLUMNS` entry;
+    ``columns`` gives each column by name (views on ``series``); ``dept_stage`` counts employees
+    by department and stage, ``dept_posted`` those who posted in the last 4 weeks.
+    """
 
     def __init__(self, model: "SocialBusinessModel"):
         rows = model.config.weeks + 1
-        self.columns = {name: np.full(rows, np.nan) for name in SERIES_COLUMNS}
         d = model.org.n_departments
+        self.series = np.full((rows, len(SERIES_COLUMNS)), np.nan)
         # (week, department, access-stage): no_access, then the five stages of those with access
         self.dept_stage = np.zeros((rows, d, len(DEPT_STAGE_COLUMNS)), dtype=np.int64)
-        self.dept_posted = np.zeros((rows, d), dtype=np.int64)  # posted in the last 4 weeks
+        self.dept_posted = np.zeros((rows, d), dtype=np.int64)
         self.rows = 0
+        self._views()
 
-    def record(self, model: "SocialBusinessModel") -> None:
-        """Write the row of the model's current week."""
-        r = model.week
-        if r >= len(self.columns["week"]):  # stepping past the horizon: grow (rare)
-            for name, arr in self.columns.items():
-                self.columns[name] = np.concatenate([arr, np.full(len(arr), np.nan)])
-            self.dept_stage = np.concatenate([self.dept_stage, np.zeros_like(self.dept_stage)])
-            self.dept_posted = np.concatenate([self.dept_posted, np.zeros_like(self.dept_posted)])
-        st, org, cs, tot = model.state, model.org, model.customer_state, model.totals
-        col = self.columns
-        stage = st.stage
-        access = st.has_access
-        eligible = int(access.sum())
-        # Stages count people with access; the others are "no_access".
-        counts = np.bincount(stage[access], minlength=5)
-        active = access & ((stage == CONTRIBUTOR) | (stage == CHAMPION))
-        recent = r - ACTIVITY_WINDOW
-        posted_4w = access & (st.last_post > recent)
-        users = st.last_view >= 1  # ever read or posted (rows start at 1)
-        col["week"][r] = r
-        col["eligible"][r] = eligible
-        col["no_access"][r] = org.n - eligible
-        col["non_users"][r] = counts[NON_USER]
-        col["readers"][r] = counts[READER]
-        col["contributors"][r] = counts[CONTRIBUTOR]
-        col["champions"][r] = counts[CHAMPION]
-        col["lapsed"][r] = counts[LAPSED]
-        col["active_contributors"][r] = int(active.sum())
-        col["contributors_4w"][r] = int(posted_4w.sum())
-        col["active_share"][r] = posted_4w.sum() / eligible if eligible else 0.0
-        col["active_share_of_all"][r] = posted_4w.mean()
-        col["viewers_4w"][r] = int((access & (st.last_view > recent)).sum())
-        col["participants_4w"][r] = int((access & ((st.last_react > recent) | (st.last_post > recent))).sum())
-        col["ever_used"][r] = int((access & users).sum())
-        col["ever_active"][r] = int((access & (st.contributions > 0)).sum())
-        week_posts = int(st.posts.sum()) if r > 0 else 0
-        col["posts"][r] = week_posts
-        col["reactions"][r] = int(st.reacted.sum()) if r > 0 else 0
-        col["posts_per_contributor"][r] = week_posts / max(1, int(active.sum()))
-        # Users who left still count (van Mierlo counted every member); one sort serves every measure.
-        ranked = np.sort(np.concatenate([st.contributions[users], *model.departed]))
-        col["gini"][r] = gini(ranked, presorted=True)
-        col["top1_share"][r], col["next9_share"][r], col["rest90_share"][r] = top_shares(ranked, presorted=True)
-        col["never_posted_share"][r] = float((ranked == 0).mean()) if ranked.size else 0.0
-        col["cross_silo_ties"][r] = int(model.base_cross_ties.sum() + st.weak_count.sum()) // 2
-        col["weak_ties_grown"][r] = int(st.weak_count.sum()) // 2
-        col["knowledge_stock"][r] = tot.knowledge_open + float(tot.knowledge_dept.sum())
-        col["knowledge_reuse"][r] = float(st.reuse.mean())
-        col["productivity_gain"][r] = float(st.productivity.mean())
-        col["mean_alignment"][r] = float(st.alignment.mean())
-        col["mean_safety"][r] = float(st.safety.mean())
-        col["mean_habit"][r] = float(st.habit.mean())
-        col["mistakes"][r] = int(st.mistake.sum()) if r > 0 else 0
-        col["leavers"][r] = tot.leavers if r > 0 else 0
-        col["crisis_pressure"][r] = tot.crisis_pressure
-        col["customers_aware"][r] = int(cs.aware.sum())
-        col["members"][r] = int(cs.member.sum())
-        sentiment = np.bincount(cs.sentiment.astype(np.int64) + 1, minlength=3)
-        col["advocates"][r] = int(sentiment[2])
-        col["detractors"][r] = int(sentiment[0])
-        col["mean_trust"][r] = float(cs.trust.mean()) if cs.trust.size else np.nan
-        col["open_problems"][r] = int((cs.problem_age >= 0).sum())
-        solved = cs.answered_age[cs.answered_age >= 0]
-        col["answered"][r] = solved.size
-        col["public_answers"][r] = tot.public_answers if r > 0 else 0
-        col["unanswered_share"][r] = tot.unanswered_share
-        col["response_time"][r] = float(solved.mean()) if solved.size else np.nan
-        col["ideas"][r] = tot.ideas
-        col["ideas_captured"][r] = tot.ideas_captured
-        col["innovations"][r] = tot.innovations
-        col["signals_captured"][r] = tot.signals_captured
-        col["cost"][r] = getattr(model, "week_cost", 0.0)
-        col["value"][r] = getattr(model, "week_value", 0.0)
-        col["cumulative_cost"][r] = tot.cumulative_cost
-        col["cumulative_value"][r] = tot.cumulative_value
-        col["net_value"][r] = tot.cumulative_value - tot.cumulative_cost
-        d, k = org.n_departments, len(DEPT_STAGE_COLUMNS)
-        code = np.where(access, stage.astype(np.int64) + 1, 0)
-        self.dept_stage[r] = np.bincount(org.department * k + code, minlength=d * k).reshape(d, k)
-        self.dept_posted[r] = np.bincount(org.department[posted_4w], minlength=d)
-        self.rows = r + 1
+    def _views(self) -> None:
+        self.columns = {name: self.series[:, j] for j, name in enumerate(SERIES_COLUMNS)}
+
+    def ensure(self, rows: int) -> None:
+        """Room for ``rows`` rows (stepping past the horizon grows the arrays; rare)."""
+        have = self.series.shape[0]
+        if rows <= have:
+            return
+        more = max(rows, 2 * have) - have
+        self.series = np.concatenate([self.series, np.full((more, self.series.shape[1]), np.nan)])
+        self.dept_stage = np.concatenate([self.dept_stage, np.zeros((more, *self.dept_stage.shape[1:]),
+                                                                    dtype=np.int64)])
+        self.dept_posted = np.concatenate([self.dept_posted, np.zeros((more, self.dept_posted.shape[1]),
+                                                                      dtype=np.int64)])
+        self._views()
 
     def result(self, model: "SocialBusinessModel") -> "RunResult":
         """Package the recorded weeks as a :class:`RunResult`."""
         n = self.rows
-        series = pd.DataFrame({name: arr[:n] for name, arr in self.columns.items()})
+        series = pd.DataFrame(self.series[:n].copy(), columns=list(SERIES_COLUMNS))
         int_cols = [c for c in series.columns if c not in FLOAT_COLUMNS]
         series[int_cols] = series[int_cols].astype(np.int64)
         org, st, c = model.org, model.state, model.config

@@ -1,11 +1,12 @@
-"""What happens to the organisation from outside the agents' rules: rollout waves (004), shocks
-(001, 003, 004) and turnover (people leave, newcomers arrive).
+"""What happens to the organisation from outside the agents' rules, as arrays for the week:
+rollout waves (004) and shocks (001, 003, 004).
 
-These change state or the levers in force, never the rules. Random choices here (scattered
-seats, who a crisis hits, newcomers' personal draws) come from generators of their own,
-spawned from the model's seed at the start, so that the agents' weekly random streams stay
-the same whatever the schedule (common random numbers across strategies). Who leaves is the
-weekly ``leave`` stream of the main generator, drawn for everyone every week.
+A scenario's ``waves`` and ``shocks`` become the :class:`~sim.week.Sched` arrays here, once per
+model; ``sim.week`` applies them in the weeks they happen (and turnover, every week). They
+change state or the levers in force, never the rules. The random choices they involve
+(scattered seats, who a crisis hits, newcomers' personal draws, who leaves) are counter-based
+draws of their own streams (:mod:`sim.rng`), so the agents' weekly draws stay the same whatever
+the schedule: common random numbers across strategies.
 """
 
 from __future__ import annotations
@@ -15,17 +16,19 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .kernels import CHAMPION, CONTRIBUTOR
-from .state import replace_with_newcomers
+from .week import COMPLIANCE_CLAMPDOWN, CRISIS, LEADER_LEAVES, VIRAL_MISTAKE, Sched
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .model import SocialBusinessModel
-    from .scenario import Wave
+    from .networks import Organisation
+    from .scenario import Scenario, Wave
+
+SHOCK_CODES = {"crisis": CRISIS, "viral_mistake": VIRAL_MISTAKE, "leader_leaves": LEADER_LEAVES,
+               "compliance_clampdown": COMPLIANCE_CLAMPDOWN}
+EVENT_NAMES = {0: "wave", **{code: kind for kind, code in SHOCK_CODES.items()}}
 
 
-def wave_departments(model: "SocialBusinessModel", wave: "Wave") -> np.ndarray:
+def wave_departments(org: "Organisation", wave: "Wave") -> np.ndarray:
     """Boolean mask of the employees in the departments a wave names (``share`` or ``departments``)."""
-    org = model.org
     if wave.share is not None:
         first = math.ceil(round(wave.share * org.n_departments, 9))
         return org.department < first
@@ -38,80 +41,15 @@ def wave_departments(model: "SocialBusinessModel", wave: "Wave") -> np.ndarray:
     return np.isin(org.department, np.asarray(wave.departments, dtype=np.int32))
 
 
-def apply_wave(model: "SocialBusinessModel", wave: "Wave", week: int) -> None:
-    """Give access to a wave's seats: whole teams (clustered) or as many people scattered at random.
-
-    With ``access_scope = "early_adopters"`` only early adopters are eligible. A scattered
-    wave gives the number of new seats its departments would have received to people drawn
-    uniformly, without replacement, from everyone eligible who has no access yet.
-    """
-    st = model.state
-    who = wave_departments(model, wave)
-    eligible = st.early_adopter if model.config.access_scope == "early_adopters" else np.ones(model.org.n, bool)
-    who &= eligible
-    if wave.spread == "scattered":
-        count = int((who & ~st.has_access).sum())
-        pool = np.flatnonzero(eligible & ~st.has_access)
-        picked = np.sort(model.event_rng.choice(pool, size=min(count, pool.size), replace=False))
-        who = np.zeros(model.org.n, dtype=bool)
-        who[picked] = True
-    new = int((who & ~st.has_access).sum())
-    st.has_access |= who
-    model.events.append({"week": week, "event": "wave", "employees": new, "spread": wave.spread})
-
-
-def apply_shock(model: "SocialBusinessModel", kind: str, severity: float, week: int) -> None:
-    """Scheduled events (mechanism 11): they change state or levers, never the rules."""
-    lv, st, cs, c = model.levers, model.state, model.customer_state, model.config
-    if kind == "crisis":  # activist attack on the company page (003)
-        hit = cs.aware & (model.event_rng.random(model.market.n) < c.crisis_hit_chance * severity)
-        cs.problem_age[hit & (cs.problem_age < 0)] = 0
-        model.totals.open_member_problems = int((cs.problem_age[cs.member] >= 0).sum())  # the attack's questions
-        cs.trust[cs.aware] = np.maximum(0.0, cs.trust[cs.aware] - c.crisis_trust_loss * severity)
-        model.totals.crisis_pressure = max(model.totals.crisis_pressure, severity)
-    elif kind == "viral_mistake":  # an employee's mistake goes viral (003, 002)
-        model.viral_severity = severity
-        if c.use_culture:
-            blame, candour = lv["blame_culture"], lv["mistake_candour"]
-            st.safety *= 1.0 - min(1.0, c.blame_impact * blame * severity * c.fear_contagion)
-            st.safety += c.candour_repair * (1.0 - blame) * candour * severity * (1.0 - st.safety)
-    elif kind == "leader_leaves":  # a committed executive sponsor leaves (004)
-        execs = np.flatnonzero(model.org.is_executive)
-        active = execs[np.isin(st.stage[execs], (CONTRIBUTOR, CHAMPION))]
-        leaving = np.array([int(active[0] if active.size else execs[0])], dtype=np.int32)
-        replace_seats(model, leaving)
-        lv["leader_commitment"] = lv["leader_commitment"] * (1.0 - severity)
-    elif kind == "compliance_clampdown":  # legal tightens the firewall (001)
-        lv["posting_friction"] = max(lv["posting_friction"], severity)
-        lv["open_by_default"] = lv["open_by_default"] * (1.0 - severity)
-    model.events.append({"week": week, "event": kind, "severity": severity})
-
-
-def replace_seats(model: "SocialBusinessModel", seats: np.ndarray) -> None:
-    """The people in ``seats`` (sorted int32) leave; newcomers take their seats."""
-    # Called every week even with nobody leaving, so its kernel compiles with the others.
-    model.engine.drop_weak_ties(seats, model.state.weak_ties, model.state.weak_count)
-    replace_with_newcomers(model.state, seats, model.newcomer_rng, model.config, model.early_cutoff,
-                           model.departed)
-
-
-def apply_schedule(model: "SocialBusinessModel", week: int, u_leave: np.ndarray) -> None:
-    """This week's waves, shocks and turnover, in that order."""
-    c, st = model.config, model.state
-    if not c.use_rollout or not c.use_barriers:
-        if week == 0:
-            st.has_access[:] = True
-    else:
-        for wave in c.waves:
-            if wave.week == week:
-                apply_wave(model, wave, week)
-    if c.use_shocks:
-        for shock in c.shocks:
-            if shock.week == week:
-                apply_shock(model, shock.kind, shock.severity, week)
-    leavers = np.zeros(0, dtype=np.int32)
-    if c.use_turnover and c.turnover_rate > 0.0:
-        leavers = np.flatnonzero(u_leave < c.turnover_rate).astype(np.int32)
-        replace_seats(model, leavers)
-    model.totals.leavers = int(leavers.size)
-
+def schedule_arrays(config: "Scenario", org: "Organisation") -> Sched:
+    """The scenario's waves and shocks as arrays (shocks only with ``use_shocks``)."""
+    waves = config.waves
+    mask = np.zeros((len(waves), org.n), dtype=bool)
+    for j, wave in enumerate(waves):
+        mask[j] = wave_departments(org, wave)
+    shocks = config.shocks if config.use_shocks else ()
+    return Sched(wave_week=np.array([w.week for w in waves], dtype=np.int64), wave_mask=mask,
+                 wave_scattered=np.array([w.spread == "scattered" for w in waves], dtype=bool),
+                 shock_week=np.array([s.week for s in shocks], dtype=np.int64),
+                 shock_kind=np.array([SHOCK_CODES[s.kind] for s in shocks], dtype=np.int64),
+                 shock_severity=np.array([s.severity for s in shocks], dtype=np.float64))

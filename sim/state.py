@@ -2,14 +2,16 @@
 
 The Mesa agents of :mod:`sim.agents` are views on these rows. Everything a person carries
 (their bar, their propensity to write, their habit, reputation, safety, when they last looked,
-reacted or posted) lives here, so the kernels of :mod:`sim.kernels` can sweep it. Newcomers who
-replace leavers (turnover, mechanism 12) get fresh personal draws and no habit, reputation or
-ties: an organisation has to win each of them over again.
+reacted or posted) lives here, so the kernels of :mod:`sim.kernels` can sweep it. The initial
+personal draws come from the model's seeded numpy generator; newcomers who replace leavers
+(turnover, mechanism 12) get fresh counter-based draws in the compiled week
+(``sim.week.replace_seats``) and no habit, reputation or ties: an organisation has to win each
+of them over again.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import numpy as np
 
@@ -21,9 +23,12 @@ from .scenario import Scenario
 NEVER = -(10**6)
 
 
-@dataclass
-class EmployeeState:
-    """Struct of arrays: one row per employee seat (department-major order)."""
+class EmployeeState(NamedTuple):
+    """Struct of arrays: one row per employee seat (department-major order).
+
+    A named tuple, so the compiled week (sim/week.py) can take it whole; its arrays change in
+    place, the tuple never does.
+    """
 
     stage: np.ndarray  # int8
     has_access: np.ndarray  # bool
@@ -54,9 +59,8 @@ class EmployeeState:
     weak_count: np.ndarray  # int32
 
 
-@dataclass
-class CustomerState:
-    """Struct of arrays: one row per customer."""
+class CustomerState(NamedTuple):
+    """Struct of arrays: one row per customer (a named tuple, like :class:`EmployeeState`)."""
 
     aware: np.ndarray  # bool
     member: np.ndarray  # bool
@@ -70,29 +74,6 @@ class CustomerState:
     public_answer: np.ndarray  # bool, this week: answered by the community, in public
     idea: np.ndarray  # bool, this week
     peer_answer: np.ndarray  # bool, this week
-
-
-@dataclass
-class Totals:
-    """Running organisation-level quantities (knowledge, ideas, money, pressures)."""
-
-    knowledge_open: float = 0.0
-    knowledge_dept: np.ndarray = field(default_factory=lambda: np.zeros(0))
-    peer_answers: int = 0
-    ideas: int = 0
-    ideas_captured: float = 0.0
-    innovations: float = 0.0
-    signals_captured: float = 0.0
-    cumulative_cost: float = 0.0
-    cumulative_value: float = 0.0
-    weak_ties_formed: int = 0
-    leavers: int = 0  # this week
-    crisis_pressure: float = 0.0  # set by a crisis, decays weekly
-    unanswered_share: float = 0.0  # public questions left waiting beyond patience (last week)
-    public_answers: int = 0  # this week
-    open_member_problems: int = 0  # members' questions waiting (end of last week)
-    #: customers by sentiment (detractor, neutral, advocate), end of the last customer week
-    sentiment_counts: np.ndarray = field(default_factory=lambda: np.zeros(3, dtype=np.int64))
 
 
 def draw_people(rng: np.random.Generator, config: Scenario, n: int) -> tuple[np.ndarray, ...]:
@@ -129,41 +110,6 @@ def initial_employees(rng: np.random.Generator, config: Scenario, n: int) -> tup
         last_post=np.full(n, NEVER, dtype=np.int32),
         weak_ties=np.full((n, width), -1, dtype=np.int32), weak_count=np.zeros(n, dtype=np.int32))
     return state, cutoff
-
-
-def replace_with_newcomers(state: EmployeeState, seats: np.ndarray, rng: np.random.Generator,
-                           config: Scenario, early_cutoff: float, departed: list[np.ndarray]) -> None:
-    """Newcomers take the given seats: fresh personal draws, no habit, reputation or history.
-
-    The seat keeps its place in the organisation (department, manager, team ties) and its
-    platform access; the person's own weak ties left with their predecessor (the caller drops
-    them first). Their novelty clock starts again: onboarding is a small launch of its own.
-    What the leaver wrote is kept in ``departed`` when they had used the platform, so measures
-    of participation inequality still count them (van Mierlo counted every member).
-    """
-    if seats.size == 0:
-        return
-    st = state
-    users = seats[st.last_view[seats] >= 1]
-    if users.size:
-        departed.append(st.contributions[users].copy())
-    threshold, receptiveness, propensity = draw_people(rng, config, seats.size)
-    st.threshold[seats] = threshold
-    st.receptiveness[seats] = receptiveness
-    st.propensity[seats] = propensity
-    st.early_adopter[seats] = threshold <= early_cutoff
-    st.stage[seats] = NON_USER
-    st.weeks_with_access[seats] = 0
-    st.clarity[seats] = 0.0
-    st.alignment[seats] = 0.0
-    st.safety[seats] = config.initial_safety
-    st.reputation[seats] = 0.0
-    st.habit[seats] = 0.0
-    st.contributions[seats] = 0
-    st.praise[seats] = 0.0
-    st.last_view[seats] = NEVER
-    st.last_react[seats] = NEVER
-    st.last_post[seats] = NEVER
 
 
 def initial_customers(rng: np.random.Generator, config: Scenario, m: int) -> CustomerState:

@@ -23,6 +23,8 @@ from pathlib import Path
 import pytest
 
 from sim import kernels, model, outputs, reference, schedule, state
+from sim import rng as counter_rng
+from sim import week as weekly
 from sim.parameters import GROUPS
 from sim.outputs import SERIES_COLUMNS
 from sim.scenario import SCENARIO_DIR, Scenario, lever_info, preset_names
@@ -198,9 +200,16 @@ FORMER_CONSTANTS = ("ANSWER_TRUST_GAIN", "PUBLIC_ANSWER_BONUS", "WAITING_TRUST_L
                     "MIN_PEAK_FOR_COLLAPSE")
 #: Modules whose named numbers are part of the rules or the measurements.
 RULE_MODULES = {"sim/kernels.py": kernels, "sim/reference.py": reference, "sim/model.py": model,
-                "sim/schedule.py": schedule, "sim/state.py": state, "sim/outputs.py": outputs}
-#: Stage and sentiment codes: labels, not numbers of the rules.
-CODES = ("NON_USER", "READER", "CONTRIBUTOR", "CHAMPION", "LAPSED", "DETRACTOR", "NEUTRAL", "ADVOCATE")
+                "sim/schedule.py": schedule, "sim/state.py": state, "sim/outputs.py": outputs,
+                "sim/week.py": weekly, "sim/rng.py": counter_rng}
+#: Codes and indices: labels, not numbers of the rules. Stage and sentiment codes; in the
+#: compiled week the indices of its totals and levers, the codes of hierarchy hypotheses, shock
+#: kinds and events, and the width of a recorded row; the random streams' numbers.
+CODES = ("NON_USER", "READER", "CONTRIBUTOR", "CHAMPION", "LAPSED", "DETRACTOR", "NEUTRAL", "ADVOCATE",
+         *[name for name in vars(weekly) if name.startswith(("T_", "L_"))], "N_TOTALS", "N_COLUMNS",
+         "TOP_DOWN", "BOTTOM_UP", "MIDDLE_OUT", "CRISIS", "VIRAL_MISTAKE", "LEADER_LEAVES",
+         "COMPLIANCE_CLAMPDOWN", "EVENT_WAVE",
+         *[name for name in vars(counter_rng) if name.isupper() and not name.startswith("_")])
 
 
 def test_former_constants_are_documented_as_parameters(model_md):

@@ -1,0 +1,87 @@
+"""The compiled week (sim/week.py): a run is one call, step() is the same code with one week,
+and the sums it computes equal the plain numpy definitions."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from sim import SocialBusinessModel
+from sim import week as weekly
+from sim.outputs import SERIES_COLUMNS, gini, top_shares
+
+from .conftest import small
+
+
+def test_the_recorded_row_has_one_entry_per_series_column():
+    assert weekly.N_COLUMNS == len(SERIES_COLUMNS)
+    model = SocialBusinessModel(small(weeks=3), rng=0)
+    assert model.recorder.series.shape[1] == len(SERIES_COLUMNS)
+
+
+def test_whole_run_in_one_call_equals_week_by_week_steps():
+    scenario = small(weeks=30)
+    whole = SocialBusinessModel(scenario, rng=4)
+    whole.run()
+    stepped = SocialBusinessModel(scenario, rng=4)
+    while stepped.running:
+        stepped.step()
+    assert stepped.week == whole.week == 30
+    assert whole.result().series.equals(stepped.result().series)
+    assert whole.result().departments.equals(stepped.result().departments)
+    assert whole.datacollector.get_model_vars_dataframe().equals(stepped.datacollector.get_model_vars_dataframe())
+    assert whole.events == stepped.events
+    # Progress reporting splits the run into chunks; the result must not change.
+    chunked = SocialBusinessModel(scenario, rng=4)
+    calls = []
+    chunked.run(progress=lambda done, total: calls.append((done, total)))
+    assert calls[-1] == (30, 30) and len(calls) > 1
+    assert chunked.result().series.equals(whole.result().series)
+
+
+@pytest.mark.parametrize("engine", ["numba", "python"])
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_inequality_by_counting_sort_equals_the_sorted_definitions(engine, seed):
+    rng = np.random.default_rng(seed)
+    current = rng.geometric(0.2, size=int(rng.integers(1, 400))) - 1  # many zeros, a long tail
+    departed = np.zeros(64, dtype=np.int64)
+    n_departed = int(rng.integers(0, 40))
+    departed[:n_departed] = rng.geometric(0.1, size=n_departed)
+    scratch = _scratch()
+    got = weekly.functions(engine)["inequality"](current.astype(np.int64), departed, n_departed, scratch)
+    values = np.concatenate([current, departed[:n_departed]]).astype(np.float64)
+    first, second, rest = top_shares(values)
+    expected = (gini(values), first, second, rest, float(np.mean(values == 0)))
+    np.testing.assert_allclose(got, expected, rtol=1e-12, atol=1e-15)
+
+
+@pytest.mark.parametrize("engine", ["numba", "python"])
+def test_inequality_of_nobody_and_of_zeros_is_zero(engine):
+    fn = weekly.functions(engine)["inequality"]
+    empty = np.zeros(0, dtype=np.int64)
+    assert fn(empty, np.zeros(4, dtype=np.int64), 0, _scratch()) == (0.0, 0.0, 0.0, 0.0, 0.0)
+    assert fn(np.zeros(5, dtype=np.int64), np.zeros(4, dtype=np.int64), 0, _scratch()) == (0.0, 0.0, 0.0, 0.0, 1.0)
+
+
+def _scratch():
+    model = SocialBusinessModel(small(weeks=2), rng=0)
+    return model.scratch
+
+
+def test_the_cache_key_changes_with_any_dependency(tmp_path):
+    """numba re-validates a cached function only against its own file: the fingerprint in the
+    compiled names must change when any module the week calls into changes."""
+    import shutil
+    from pathlib import Path
+
+    here = Path(weekly.__file__).parent
+    for name in weekly.DEPENDENCIES:
+        shutil.copy(here / f"{name}.py", tmp_path / f"{name}.py")
+    before = weekly.source_fingerprint(tmp_path)
+    assert before == weekly.source_fingerprint()
+    for name in ("kernels", "rng"):
+        path = tmp_path / f"{name}.py"
+        path.write_text(path.read_text() + "\n# changed\n")
+        after = weekly.source_fingerprint(tmp_path)
+        assert after != before
+        before = after
