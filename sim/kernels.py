@@ -1,13 +1,14 @@
 """Numba kernels: every per-step interaction over the networks.
 
 Each kernel is pure: arrays and scalars in, preallocated outputs written, nothing from Mesa or
-pandas, and no random number generator. Random draws arrive as arrays of uniforms that the
-model drew from its one seeded generator, one uniform per agent per stream, so a kernel's
-result does not depend on how many threads run it. Updates are synchronous: a kernel reads
-the state of week t and writes the state of week t + 1 into ``out_*`` arrays, so ``prange``
-loops never read what another iteration writes. Sums over agents are left to the caller
-(numpy, in a fixed order) because a parallel float reduction would depend on the thread
-count.
+pandas, and no generator with state. Random numbers are counter-based (:mod:`sim.rng`): a
+draw is a hash of (seed, week, stream, agent), arriving either as an array filled for the week
+or computed inside the kernel where a rule needs it, so a kernel's result does not depend on
+how many threads run it. Updates are synchronous: a kernel reads the state of week t and
+writes the state of week t + 1 into ``out_*`` arrays (or, where an agent reads only its own
+entries, in place), so ``prange`` loops never read what another iteration writes. Sums over
+agents are left to the caller (the compiled week, :mod:`sim.week`, in agent order) because a
+parallel float reduction would depend on the thread count.
 
 Argument order everywhere: graph (``indptr, indices``), state arrays, parameters, random
 draws, outputs. The plain-Python twin of every kernel, written as readable agent logic, is in
@@ -30,6 +31,8 @@ import math
 from typing import NamedTuple
 
 from numba import njit, prange
+
+from .rng import AWARE, ANSWER, IDEA, JOIN, PEER_ANSWER, PROBLEM, uniform
 
 # Participation stages (int8 codes). Active means "contributes": contributor or champion.
 NON_USER, READER, CONTRIBUTOR, CHAMPION, LAPSED = 0, 1, 2, 3, 4
@@ -554,12 +557,10 @@ def productivity(department, cross_ties, stage, has_access, knowledge_density,
 
 
 @njit(cache=True, parallel=True)
-def customer_step(indptr, indices, contact_indptr, contact_indices, employee_active,
-                  aware, member, trust, baseline_trust, sentiment, problem_age, p,
-                  u_aware, u_join, u_problem, u_answer, u_idea, u_peer,
-                  out_aware, out_member, out_trust, out_sentiment, out_problem_age,
-                  out_answered_age, out_public_answer, out_idea, out_peer_answer):
-    """One week of every customer (mechanisms 7 and 9; 000, 002, 003).
+def customer_step(contact_indptr, contact_indices, employee_active, aware, member, trust, baseline_trust,
+                  sentiment, problem_age, friends, friend_members, friend_advocates, friend_detractors, p,
+                  wkey, answered_age, public_answer, idea, peer_answer, changed):
+    """One week of every customer (mechanisms 7 and 9; 000, 002, 003), in place.
 
     Awareness comes from broadcast marketing, from members among one's contacts (word of
     mouth) and from an active employee in contact (``contact_pull``). Aware customers join with
@@ -568,7 +569,7 @@ def customer_step(indptr, indices, contact_indptr, contact_indices, employee_act
     ``problem_rate``; members' problems are asked in public and answered by the community
     (``community_answer_chance``, already lowered by silos) or by classic support; others by
     support, or by the community when the company listens. A community answer is public: it
-    is recorded in ``out_public_answer`` (the model credits the staff who gave it). Solved
+    is recorded in ``public_answer`` (the model credits the staff who gave it). Solved
     problems build trust (``answer_trust_gain``, ``public_answer_bonus`` times more when
     answered in public); problems waiting beyond ``patience`` erode it
     (``waiting_trust_loss``), and a customer gives up after ``give_up_factor`` patience
@@ -576,52 +577,50 @@ def customer_step(indptr, indices, contact_indptr, contact_indices, employee_act
     ``advocate_pull``; public mistakes move the trust of aware customers by ``trust_shift``.
     Trust drifts back towards its baseline at ``trust_reversion``.
 
+    What a customer's contacts are (members, advocates, detractors) is read from the counts
+    ``friend_*``, which hold last week's state (the update is synchronous): the kernel writes
+    only its own customer's entries, and :func:`update_friend_counts` then moves the counts of
+    the contacts of those who changed. The random numbers are the counter-based streams
+    ``AWARE`` .. ``PEER_ANSWER`` of :mod:`sim.rng`, computed only where a rule needs one (a
+    draw is the same whether or not it is computed).
+
     Args:
-        indptr, indices: customer graph (CSR). contact_indptr, contact_indices: customer ->
-            employees in contact (CSR). employee_active: bool (N,).
+        contact_indptr, contact_indices: customer -> employees in contact (CSR).
+        employee_active: bool (N,).
         aware, member: bool (M,). trust, baseline_trust: float64 (M,). sentiment: int8 (M,).
-        problem_age: int32 (M,), -1 when no problem is open.
-        p: :class:`CustomerParams`.
-        u_aware, u_join, u_problem, u_answer, u_idea, u_peer: float64 (M,) uniforms.
-        out_*: the next week's state (same dtypes), ``out_answered_age`` int32 (M,): weeks the
-            problem solved this week waited, -1 if none; ``out_public_answer``, ``out_idea``,
-            ``out_peer_answer`` bool (M,).
+        problem_age: int32 (M,), -1 when no problem is open. All updated in place.
+        friends: int32 (M,), number of customer contacts. friend_members, friend_advocates,
+            friend_detractors: int32 (M,), how many of them are members, advocates, detractors.
+        p: :class:`CustomerParams`. wkey: the week's key (``sim.rng.week_key``).
+        answered_age: int32 (M,), written: weeks the problem solved this week waited, -1 if
+            none; public_answer, idea, peer_answer: bool (M,), written.
+        changed: int8 (M,), written: 0 if membership and sentiment did not change, else
+            ``1 + 3 * old_member + old_sentiment + 1``.
     """
     for c in prange(aware.shape[0]):
-        degree = indptr[c + 1] - indptr[c]
-        members = 0
-        advocates = 0
-        detractors = 0
-        for k in range(indptr[c], indptr[c + 1]):
-            j = indices[k]
-            if member[j]:
-                members += 1
-            if sentiment[j] == ADVOCATE:
-                advocates += 1
-            elif sentiment[j] == DETRACTOR:
-                detractors += 1
-        contact_active = False
-        for k in range(contact_indptr[c], contact_indptr[c + 1]):
-            if employee_active[contact_indices[k]]:
-                contact_active = True
-                break
-        contact = p.contact_pull if contact_active else 0.0
-
+        degree = friends[c]
         a = aware[c]
         m = member[c]
+        old_member = m
+        old_sentiment = sentiment[c]
         t = trust[c] + p.trust_reversion * (baseline_trust[c] - trust[c])
-        if p.community_open:
+        if p.community_open and not (a and m):
+            contact = 0.0
+            for k in range(contact_indptr[c], contact_indptr[c + 1]):
+                if employee_active[contact_indices[k]]:
+                    contact = p.contact_pull
+                    break
             if not a:
-                member_share = members / degree if degree > 0 else 0.0
-                a = u_aware[c] < p.marketing_reach + p.word_of_mouth * member_share + contact
-            elif not m:
-                m = u_join[c] < p.join_rate * t * (p.community_answer_chance + contact)
+                member_share = friend_members[c] / degree if degree > 0 else 0.0
+                a = uniform(wkey, AWARE, c) < p.marketing_reach + p.word_of_mouth * member_share + contact
+            else:
+                m = uniform(wkey, JOIN, c) < p.join_rate * t * (p.community_answer_chance + contact)
 
         age = problem_age[c]
-        answered_age = -1
+        answered = -1
         public = False
         if age < 0:
-            if u_problem[c] < p.problem_rate:
+            if uniform(wkey, PROBLEM, c) < p.problem_rate:
                 age = 0
         else:
             age += 1
@@ -630,12 +629,13 @@ def customer_step(indptr, indices, contact_indptr, contact_indices, employee_act
             else:
                 community = p.listening * p.community_answer_chance
             solve = 1.0 - (1.0 - p.support_answer_rate) * (1.0 - community)
-            if u_answer[c] < solve:
+            u_answer = uniform(wkey, ANSWER, c)
+            if u_answer < solve:
                 # u < community: the community answered (in public); else classic support did.
-                public = u_answer[c] < community
+                public = u_answer < community
                 gain = p.answer_trust_gain * (p.public_answer_bonus if public else 1.0)
                 t += min(1.0, gain) * (1.0 - t)
-                answered_age = age
+                answered = age
                 age = -1
             elif age > p.patience:
                 t -= p.waiting_trust_loss * t
@@ -643,7 +643,7 @@ def customer_step(indptr, indices, contact_indptr, contact_indices, employee_act
                     age = -1
                     m = False  # gave up on the community too
         if degree > 0:
-            t += p.detractor_influence * (p.advocate_pull * advocates - detractors) / degree
+            t += p.detractor_influence * (p.advocate_pull * friend_advocates[c] - friend_detractors[c]) / degree
         if a:
             t += p.trust_shift
         t = min(1.0, max(0.0, t))
@@ -653,12 +653,38 @@ def customer_step(indptr, indices, contact_indptr, contact_indices, employee_act
             sent = DETRACTOR
         else:
             sent = NEUTRAL
-        out_aware[c] = a
-        out_member[c] = m
-        out_trust[c] = t
-        out_sentiment[c] = sent
-        out_problem_age[c] = age
-        out_answered_age[c] = answered_age
-        out_public_answer[c] = public
-        out_idea[c] = m and u_idea[c] < p.idea_rate * t
-        out_peer_answer[c] = m and t >= p.advocate_trust and u_peer[c] < p.peer_answer_rate
+        aware[c] = a
+        member[c] = m
+        trust[c] = t
+        sentiment[c] = sent
+        problem_age[c] = age
+        answered_age[c] = answered
+        public_answer[c] = public
+        idea[c] = m and uniform(wkey, IDEA, c) < p.idea_rate * t
+        peer_answer[c] = m and t >= p.advocate_trust and uniform(wkey, PEER_ANSWER, c) < p.peer_answer_rate
+        changed[c] = 0 if (m == old_member and sent == old_sentiment) else 1 + 3 * old_member + old_sentiment + 1
+
+
+@njit(cache=True)
+def update_friend_counts(indptr, indices, member, sentiment, changed, friend_members, friend_advocates,
+                         friend_detractors):
+    """Move the contact counts of the contacts of every customer who changed (serial).
+
+    The customer graph is undirected (``indices`` of ``c`` hold ``j`` exactly as often as those
+    of ``j`` hold ``c``), so a change of ``c`` is one step in the count of each contact. Only the
+    few who changed this week are visited: the week costs O(changes x degree), not O(ties).
+    """
+    for c in range(changed.shape[0]):
+        code = changed[c]
+        if code == 0:
+            continue
+        old_member = (code - 1) // 3
+        old_sentiment = (code - 1) % 3 - 1
+        d_member = int(member[c]) - old_member
+        d_advocate = int(sentiment[c] == ADVOCATE) - int(old_sentiment == ADVOCATE)
+        d_detractor = int(sentiment[c] == DETRACTOR) - int(old_sentiment == DETRACTOR)
+        for k in range(indptr[c], indptr[c + 1]):
+            j = indices[k]
+            friend_members[j] += d_member
+            friend_advocates[j] += d_advocate
+            friend_detractors[j] += d_detractor

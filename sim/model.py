@@ -137,7 +137,7 @@ class SocialBusinessModel(mesa.Model):
     def _init_state(self) -> None:
         c, org, n, m = self.config, self.org, self.org.n, self.market.n
         self.state, self.early_cutoff = initial_employees(self.rng, c, n)
-        self.customer_state = initial_customers(self.rng, c, m)
+        self.customer_state = initial_customers(self.rng, c, m, self.market.indptr, self.market.indices)
         # The weekly draws are counter-based: a hash of this key, the week, the stream and the agent.
         self.key = np.uint64(counter_rng.seed_key(self.seed) if self.seed is not None
                              else int(self.rng.integers(0, 2**63)))
@@ -160,6 +160,7 @@ class SocialBusinessModel(mesa.Model):
             influence_weight=1.0 + c.informal_leader_weight * org.is_informal_leader * c.use_role_models,
             dept_size=self.dept_size, base_cross_ties=self.base_cross_ties,
             m_indptr=self.market.indptr, m_indices=self.market.indices,
+            m_degree=np.diff(self.market.indptr).astype(np.int32),
             contact_indptr=self.market.contact_indptr, contact_indices=self.market.contact_indices)
         self.schedule = schedule_arrays(c, org)
         self.week_config = WeekConfig(
@@ -176,13 +177,12 @@ class SocialBusinessModel(mesa.Model):
         self.event_log = np.zeros((len(c.waves) + len(c.shocks) + 1, 4))
         most_posts = int((c.posting_budget + 1) * c.weeks) + 2  # contributions never exceed this
         self.scratch = weekly.Scratch(
-            u=np.empty((9, n)), uc=np.empty((6, m)), new_stage=np.empty(n, dtype=np.int8), new_real=np.empty(n),
+            u=np.empty((9, n)), new_stage=np.empty(n, dtype=np.int8), new_real=np.empty(n),
             new_real_2=np.empty(n), visible=np.zeros(n, dtype=bool), active_now=np.zeros(n, dtype=bool),
             kd=np.zeros(org.n_departments), d_a=np.zeros(org.n_departments), d_b=np.zeros(org.n_departments),
             seen=np.zeros(n), seen_2=np.zeros(n), posted=np.zeros(n, dtype=np.int32),
             seats=np.zeros(n, dtype=np.int32), cross=np.zeros(n, dtype=np.int32),
-            c_aware=np.empty(m, dtype=bool), c_member=np.empty(m, dtype=bool), c_trust=np.empty(m),
-            c_sentiment=np.empty(m, dtype=np.int8), c_problem=np.empty(m, dtype=np.int32),
+            changed=np.zeros(m, dtype=np.int8),
             hist=np.zeros(min(most_posts, 50_000_000), dtype=np.int64))
         self._week_functions = weekly.functions(self.engine_name)
 

@@ -1,9 +1,10 @@
 """The plain-Python reference engine: the same rules as :mod:`sim.kernels`, written as agent logic.
 
 This is what a teacher can put on a slide: one loop over people, one decision each, no numba.
-Every function has the signature of its kernel twin and, fed the same random draws, writes the
-same outputs (tests/test_engines.py asserts identical stages and counts, floats equal to
-rounding). It is also the baseline that ``socialsim bench`` measures the kernels against.
+Every function has the signature of its kernel twin and, with the same counter-based random
+numbers (:mod:`sim.rng`, here in Python integers), writes the same outputs bit for bit
+(tests/test_engines.py). It is also a baseline that ``socialsim bench`` measures the kernels
+against.
 
 Sources of each rule are given in :mod:`sim.kernels` and docs/MODEL.md.
 """
@@ -13,6 +14,8 @@ from __future__ import annotations
 import math
 
 from .kernels import (ADVOCATE, CHAMPION, CONTRIBUTOR, DETRACTOR, LAPSED, NEUTRAL, NON_USER, READER)
+from .rng import AWARE, ANSWER, IDEA, JOIN, PEER_ANSWER, PROBLEM
+from .rng import uniform_py as uniform
 
 
 def _active(stage) -> bool:
@@ -271,42 +274,40 @@ def productivity(department, cross_ties, stage, has_access, knowledge_density,
         out_reuse[person] = reuse
 
 
-def customer_step(indptr, indices, contact_indptr, contact_indices, employee_active,
-                  aware, member, trust, baseline_trust, sentiment, problem_age, p,
-                  u_aware, u_join, u_problem, u_answer, u_idea, u_peer,
-                  out_aware, out_member, out_trust, out_sentiment, out_problem_age,
-                  out_answered_age, out_public_answer, out_idea, out_peer_answer):
+def customer_step(contact_indptr, contact_indices, employee_active, aware, member, trust, baseline_trust,
+                  sentiment, problem_age, friends, friend_members, friend_advocates, friend_detractors, p,
+                  wkey, answered_age, public_answer, idea, peer_answer, changed):
     """Each customer hears, joins, asks, waits or is answered, and trusts or turns against us."""
     for customer in range(len(aware)):
-        friends = [int(j) for j in indices[indptr[customer]:indptr[customer + 1]]]
-        members = sum(1 for f in friends if member[f])
-        advocates = sum(1 for f in friends if sentiment[f] == ADVOCATE)
-        detractors = sum(1 for f in friends if sentiment[f] == DETRACTOR)
-        staff = contact_indices[contact_indptr[customer]:contact_indptr[customer + 1]]
-        contact = p.contact_pull if any(employee_active[e] for e in staff) else 0.0
+        def draw(stream):
+            return uniform(wkey, stream, customer)
 
         knows = bool(aware[customer])
         joined = bool(member[customer])
+        was_member, felt = joined, int(sentiment[customer])
         my_trust = trust[customer] + p.trust_reversion * (baseline_trust[customer] - trust[customer])
-        if p.community_open:
+        if p.community_open and not (knows and joined):
+            staff = contact_indices[contact_indptr[customer]:contact_indptr[customer + 1]]
+            contact = p.contact_pull if any(employee_active[e] for e in staff) else 0.0
             if not knows:
-                member_share = members / len(friends) if friends else 0.0
-                knows = bool(u_aware[customer] < p.marketing_reach + p.word_of_mouth * member_share + contact)
-            elif not joined:
-                joined = bool(u_join[customer] < p.join_rate * my_trust * (p.community_answer_chance + contact))
+                member_share = friend_members[customer] / friends[customer] if friends[customer] else 0.0
+                knows = bool(draw(AWARE) < p.marketing_reach + p.word_of_mouth * member_share + contact)
+            else:
+                joined = bool(draw(JOIN) < p.join_rate * my_trust * (p.community_answer_chance + contact))
 
         waiting = int(problem_age[customer])
         answered_after = -1
         in_public = False
         if waiting < 0:
-            if u_problem[customer] < p.problem_rate:
+            if draw(PROBLEM) < p.problem_rate:
                 waiting = 0
         else:
             waiting += 1
             community = p.community_answer_chance if joined else p.listening * p.community_answer_chance
             solve = 1.0 - (1.0 - p.support_answer_rate) * (1.0 - community)
-            if u_answer[customer] < solve:
-                in_public = bool(u_answer[customer] < community)  # the community answered, for all to see
+            u_answer = draw(ANSWER)
+            if u_answer < solve:
+                in_public = bool(u_answer < community)  # the community answered, for all to see
                 gain = p.answer_trust_gain * (p.public_answer_bonus if in_public else 1.0)
                 my_trust += min(1.0, gain) * (1.0 - my_trust)
                 answered_after = waiting
@@ -316,8 +317,9 @@ def customer_step(indptr, indices, contact_indptr, contact_indices, employee_act
                 if waiting > p.give_up_factor * p.patience:
                     waiting = -1
                     joined = False  # gave up on the community too
-        if friends:
-            my_trust += p.detractor_influence * (p.advocate_pull * advocates - detractors) / len(friends)
+        if friends[customer]:
+            pull = p.advocate_pull * friend_advocates[customer] - friend_detractors[customer]
+            my_trust += p.detractor_influence * pull / friends[customer]
         if knows:
             my_trust += p.trust_shift
         my_trust = min(1.0, max(0.0, my_trust))
@@ -327,12 +329,27 @@ def customer_step(indptr, indices, contact_indptr, contact_indices, employee_act
             feeling = DETRACTOR
         else:
             feeling = NEUTRAL
-        out_aware[customer] = knows
-        out_member[customer] = joined
-        out_trust[customer] = my_trust
-        out_sentiment[customer] = feeling
-        out_problem_age[customer] = waiting
-        out_answered_age[customer] = answered_after
-        out_public_answer[customer] = in_public
-        out_idea[customer] = joined and u_idea[customer] < p.idea_rate * my_trust
-        out_peer_answer[customer] = joined and my_trust >= p.advocate_trust and u_peer[customer] < p.peer_answer_rate
+        aware[customer] = knows
+        member[customer] = joined
+        trust[customer] = my_trust
+        sentiment[customer] = feeling
+        problem_age[customer] = waiting
+        answered_age[customer] = answered_after
+        public_answer[customer] = in_public
+        idea[customer] = joined and draw(IDEA) < p.idea_rate * my_trust
+        peer_answer[customer] = joined and my_trust >= p.advocate_trust and draw(PEER_ANSWER) < p.peer_answer_rate
+        changed[customer] = 0 if (joined, feeling) == (was_member, felt) else 1 + 3 * was_member + felt + 1
+
+
+def update_friend_counts(indptr, indices, member, sentiment, changed, friend_members, friend_advocates,
+                         friend_detractors):
+    """Those whose membership or sentiment changed move the counts of each of their contacts."""
+    for customer in range(len(changed)):
+        if changed[customer] == 0:
+            continue
+        was_member, felt = divmod(int(changed[customer]) - 1, 3)
+        felt -= 1
+        for friend in indices[indptr[customer]:indptr[customer + 1]]:
+            friend_members[friend] += int(member[customer]) - was_member
+            friend_advocates[friend] += int(sentiment[customer] == ADVOCATE) - int(felt == ADVOCATE)
+            friend_detractors[friend] += int(sentiment[customer] == DETRACTOR) - int(felt == DETRACTOR)

@@ -74,6 +74,10 @@ class CustomerState(NamedTuple):
     public_answer: np.ndarray  # bool, this week: answered by the community, in public
     idea: np.ndarray  # bool, this week
     peer_answer: np.ndarray  # bool, this week
+    # Among one's customer contacts, at the start of the week (kept up to date incrementally):
+    friend_members: np.ndarray  # int32
+    friend_advocates: np.ndarray  # int32
+    friend_detractors: np.ndarray  # int32
 
 
 def draw_people(rng: np.random.Generator, config: Scenario, n: int) -> tuple[np.ndarray, ...]:
@@ -112,14 +116,32 @@ def initial_employees(rng: np.random.Generator, config: Scenario, n: int) -> tup
     return state, cutoff
 
 
-def initial_customers(rng: np.random.Generator, config: Scenario, m: int) -> CustomerState:
-    """Customers not aware, not members, no open problem; trust around ``initial_trust``."""
+def count_friends(indptr: np.ndarray, indices: np.ndarray, member: np.ndarray,
+                  sentiment: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """How many of each customer's contacts are members, advocates and detractors (int32 each)."""
+    m = indptr.shape[0] - 1
+    rows = np.repeat(np.arange(m), np.diff(indptr))
+    counts = [np.bincount(rows, weights=flags[indices], minlength=m).astype(np.int32)
+              for flags in (member, sentiment == 1, sentiment == -1)]
+    return counts[0], counts[1], counts[2]
+
+
+def initial_customers(rng: np.random.Generator, config: Scenario, m: int, indptr: np.ndarray,
+                      indices: np.ndarray) -> CustomerState:
+    """Customers not aware, not members, no open problem; trust around ``initial_trust``.
+
+    ``indptr, indices`` are the customer graph (CSR), for the counts of contacts' states.
+    """
     c = config
     trust = np.clip(rng.normal(c.initial_trust, c.trust_spread, m), 0.0, 1.0)
+    member = np.zeros(m, dtype=bool)
+    sentiment = np.where(trust <= c.detractor_trust, -1, 0).astype(np.int8)
+    members, advocates, detractors = count_friends(indptr, indices, member, sentiment)
     return CustomerState(
-        aware=np.zeros(m, dtype=bool), member=np.zeros(m, dtype=bool),
+        aware=np.zeros(m, dtype=bool), member=member,
         trust=trust, baseline_trust=trust.copy(),
-        sentiment=np.where(trust <= c.detractor_trust, -1, 0).astype(np.int8),
+        sentiment=sentiment,
         problem_age=np.full(m, -1, dtype=np.int32), ideas=np.zeros(m, dtype=np.int32),
         answers=np.zeros(m, dtype=np.int32), answered_age=np.full(m, -1, dtype=np.int32),
-        public_answer=np.zeros(m, dtype=bool), idea=np.zeros(m, dtype=bool), peer_answer=np.zeros(m, dtype=bool))
+        public_answer=np.zeros(m, dtype=bool), idea=np.zeros(m, dtype=bool), peer_answer=np.zeros(m, dtype=bool),
+        friend_members=members, friend_advocates=advocates, friend_detractors=detractors)

@@ -42,7 +42,9 @@ T_KNOWLEDGE_OPEN, T_PEER_ANSWERS, T_IDEAS, T_IDEAS_CAPTURED, T_INNOVATIONS, T_SI
 T_CUM_COST, T_CUM_VALUE, T_WEAK_TIES_FORMED, T_LEAVERS, T_CRISIS, T_UNANSWERED = range(6, 12)
 T_PUBLIC_ANSWERS, T_OPEN_MEMBER_PROBLEMS, T_VIRAL, T_WEEK_COST, T_WEEK_VALUE, T_DEPARTED = range(12, 18)
 T_DETRACTORS, T_NEUTRAL, T_ADVOCATES, T_EVENTS = range(18, 22)
-N_TOTALS = 22
+# the customers' state at the end of the week (customer_totals)
+T_AWARE, T_MEMBERS, T_OPEN_PROBLEMS, T_ANSWERED, T_WAITED, T_TRUST, T_DETRACTORS_AWARE = range(22, 29)
+N_TOTALS = 29
 # --- indices into ``lv`` (the levers shocks change) ----------------------------------------------
 L_FRICTION, L_OPEN, L_COMMITMENT = range(3)
 # --- hierarchy hypotheses and shock kinds as codes -----------------------------------------------
@@ -72,6 +74,7 @@ class Net(NamedTuple):
     base_cross_ties: np.ndarray
     m_indptr: np.ndarray
     m_indices: np.ndarray
+    m_degree: np.ndarray  # int32 (M,): number of customer contacts
     contact_indptr: np.ndarray
     contact_indices: np.ndarray
 
@@ -91,7 +94,6 @@ class Scratch(NamedTuple):
     """Buffers reused every week (no allocation in the loop)."""
 
     u: np.ndarray  # float64 (9, N): the employees' uniforms of the week
-    uc: np.ndarray  # float64 (6, M): the customers' uniforms of the week
     new_stage: np.ndarray
     new_real: np.ndarray  # float64 (N,)
     new_real_2: np.ndarray  # float64 (N,)
@@ -105,11 +107,7 @@ class Scratch(NamedTuple):
     posted: np.ndarray  # int32 (N,)
     seats: np.ndarray  # int32 (N,)
     cross: np.ndarray  # int32 (N,)
-    c_aware: np.ndarray
-    c_member: np.ndarray
-    c_trust: np.ndarray
-    c_sentiment: np.ndarray
-    c_problem: np.ndarray
+    changed: np.ndarray  # int8 (M,): whose membership or sentiment changed this week
     hist: np.ndarray  # int64: histogram of contributions (grown when needed)
 
 
@@ -578,11 +576,6 @@ def customer_week(net, st, cs, c, lv, tot, wkey, week, buf):
     """One week of customers, and what they do to staff; returns the number of new ideas."""
     n = st.stage.shape[0]
     m = cs.aware.shape[0]
-    for stream in range(6):
-        if c.par_customers:
-            fill_uniforms(wkey, AWARE + stream, buf.uc[stream])
-        else:
-            fill_uniforms_s(wkey, AWARE + stream, buf.uc[stream])
     community_open = week >= c.external_launch_week
     facing_active = 0
     connected = 0
@@ -613,31 +606,27 @@ def customer_week(net, st, cs, c, lv, tot, wkey, week, buf):
                        c.contact_pull, c.advocate_trust, c.detractor_trust, c.answer_trust_gain,
                        c.public_answer_bonus, c.waiting_trust_loss, c.idea_rate, c.peer_answer_rate, trust_shift,
                        c.trust_reversion)
-    uc = buf.uc
     if c.par_customers:
-        customer_step(net.m_indptr, net.m_indices, net.contact_indptr, net.contact_indices, buf.active_now,
-                      cs.aware, cs.member, cs.trust, cs.baseline_trust, cs.sentiment, cs.problem_age, p,
-                      uc[0], uc[1], uc[2], uc[3], uc[4], uc[5], buf.c_aware, buf.c_member, buf.c_trust,
-                      buf.c_sentiment, buf.c_problem, cs.answered_age, cs.public_answer, cs.idea, cs.peer_answer)
+        customer_step(net.contact_indptr, net.contact_indices, buf.active_now, cs.aware, cs.member, cs.trust,
+                      cs.baseline_trust, cs.sentiment, cs.problem_age, net.m_degree, cs.friend_members,
+                      cs.friend_advocates, cs.friend_detractors, p, wkey, cs.answered_age, cs.public_answer,
+                      cs.idea, cs.peer_answer, buf.changed)
     else:
-        customer_step_s(net.m_indptr, net.m_indices, net.contact_indptr, net.contact_indices, buf.active_now,
-                        cs.aware, cs.member, cs.trust, cs.baseline_trust, cs.sentiment, cs.problem_age, p,
-                        uc[0], uc[1], uc[2], uc[3], uc[4], uc[5], buf.c_aware, buf.c_member, buf.c_trust,
-                        buf.c_sentiment, buf.c_problem, cs.answered_age, cs.public_answer, cs.idea, cs.peer_answer)
+        customer_step_s(net.contact_indptr, net.contact_indices, buf.active_now, cs.aware, cs.member, cs.trust,
+                        cs.baseline_trust, cs.sentiment, cs.problem_age, net.m_degree, cs.friend_members,
+                        cs.friend_advocates, cs.friend_detractors, p, wkey, cs.answered_age, cs.public_answer,
+                        cs.idea, cs.peer_answer, buf.changed)
+    update_friend_counts(net.m_indptr, net.m_indices, cs.member, cs.sentiment, buf.changed, cs.friend_members,
+                         cs.friend_advocates, cs.friend_detractors)
     new_problems = 0
     peer_answers = 0
     public = 0
     ideas = 0
     waiting = 0
     asked = 0
-    sentiment_counts = np.zeros(3, dtype=np.int64)
     for k in range(m):
-        cs.aware[k] = buf.c_aware[k]
-        cs.member[k] = buf.c_member[k]
-        cs.trust[k] = buf.c_trust[k]
-        cs.sentiment[k] = buf.c_sentiment[k]
-        cs.problem_age[k] = buf.c_problem[k]
-        if cs.problem_age[k] == 0:
+        age = cs.problem_age[k]
+        if age == 0:
             new_problems += 1  # problems carried over are at least a week old
         if cs.idea[k]:
             cs.ideas[k] += 1
@@ -647,11 +636,11 @@ def customer_week(net, st, cs, c, lv, tot, wkey, week, buf):
             peer_answers += 1
         if cs.public_answer[k]:
             public += 1
-        if cs.member[k] and cs.problem_age[k] >= 0:
+        if cs.member[k] and age >= 0:
             asked += 1
-            if cs.problem_age[k] > c.customer_patience:
+            if age > c.customer_patience:
                 waiting += 1
-        sentiment_counts[cs.sentiment[k] + 1] += 1
+    customer_totals(cs, tot)
     tot[T_PEER_ANSWERS] = peer_answers
     tot[T_PUBLIC_ANSWERS] = public
     tot[T_IDEAS] += ideas
@@ -666,10 +655,52 @@ def customer_week(net, st, cs, c, lv, tot, wkey, week, buf):
                 st.praise[i] += each
     tot[T_OPEN_MEMBER_PROBLEMS] = asked
     tot[T_UNANSWERED] = waiting / max(1, asked) if community_open else 0.0
-    tot[T_DETRACTORS] = sentiment_counts[0]
-    tot[T_NEUTRAL] = sentiment_counts[1]
-    tot[T_ADVOCATES] = sentiment_counts[2]
     return ideas
+
+
+def customer_totals(cs, tot):
+    """Counts and sums of the customers' state (what the recorded row and the economics read)."""
+    aware = 0
+    members = 0
+    open_problems = 0
+    answered = 0
+    waited = 0
+    trust = 0.0
+    detractors = 0
+    neutral = 0
+    advocates = 0
+    detractors_aware = 0
+    for k in range(cs.aware.shape[0]):
+        a = cs.aware[k]
+        if a:
+            aware += 1
+        if cs.member[k]:
+            members += 1
+        if cs.problem_age[k] >= 0:
+            open_problems += 1
+        if cs.answered_age[k] >= 0:
+            answered += 1
+            waited += cs.answered_age[k]
+        trust += cs.trust[k]
+        s = cs.sentiment[k]
+        if s < 0:
+            detractors += 1
+            if a:
+                detractors_aware += 1
+        elif s > 0:
+            advocates += 1
+        else:
+            neutral += 1
+    tot[T_AWARE] = aware
+    tot[T_MEMBERS] = members
+    tot[T_OPEN_PROBLEMS] = open_problems
+    tot[T_ANSWERED] = answered
+    tot[T_WAITED] = waited
+    tot[T_TRUST] = trust
+    tot[T_DETRACTORS] = detractors
+    tot[T_NEUTRAL] = neutral
+    tot[T_ADVOCATES] = advocates
+    tot[T_DETRACTORS_AWARE] = detractors_aware
 
 
 def economics(net, st, cs, c, tot, active, new_innovations):
@@ -683,10 +714,7 @@ def economics(net, st, cs, c, tot, active, new_innovations):
         if active[i] and net.is_formal_leader[i]:
             leaders_active += 1
         gain += st.productivity[i]
-    detractors_aware = 0
-    for k in range(cs.aware.shape[0]):
-        if cs.sentiment[k] == -1 and cs.aware[k]:
-            detractors_aware += 1
+    detractors_aware = tot[T_DETRACTORS_AWARE]
     cost = c.seat_cost * eligible + c.programme_cost + c.leader_time_cost * leaders_active
     value = (c.employee_week_value * gain + c.advocate_value * (tot[T_ADVOCATES] - detractors_aware)
              + c.innovation_value * new_innovations)
@@ -821,25 +849,9 @@ def record(net, st, cs, c, tot, kdept, departed, r, series, dept_stage, dept_pos
     for a in range(users):
         values[a] = st.contributions[buf.posted[a]]
     gini, top1, next9, rest90, never = inequality(values, departed, int(tot[T_DEPARTED]), buf)
-    aware = 0
-    members = 0
-    open_problems = 0
-    answered = 0
-    waited = 0.0
-    trust = 0.0
-    sentiment = np.zeros(3, dtype=np.int64)
-    for k in range(m):
-        if cs.aware[k]:
-            aware += 1
-        if cs.member[k]:
-            members += 1
-        if cs.problem_age[k] >= 0:
-            open_problems += 1
-        if cs.answered_age[k] >= 0:
-            answered += 1
-            waited += cs.answered_age[k]
-        trust += cs.trust[k]
-        sentiment[cs.sentiment[k] + 1] += 1
+    if r == 0:
+        customer_totals(cs, tot)
+    answered = tot[T_ANSWERED]
     first_row = r == 0
     row = series[r]
     row[0] = r
@@ -877,16 +889,16 @@ def record(net, st, cs, c, tot, kdept, departed, r, series, dept_stage, dept_pos
     row[32] = 0 if first_row else mistakes
     row[33] = 0 if first_row else tot[T_LEAVERS]
     row[34] = tot[T_CRISIS]
-    row[35] = aware
-    row[36] = members
-    row[37] = sentiment[2]
-    row[38] = sentiment[0]
-    row[39] = trust / m if m > 0 else np.nan
-    row[40] = open_problems
+    row[35] = tot[T_AWARE]
+    row[36] = tot[T_MEMBERS]
+    row[37] = tot[T_ADVOCATES]
+    row[38] = tot[T_DETRACTORS]
+    row[39] = tot[T_TRUST] / m if m > 0 else np.nan
+    row[40] = tot[T_OPEN_PROBLEMS]
     row[41] = answered
     row[42] = 0 if first_row else tot[T_PUBLIC_ANSWERS]
     row[43] = tot[T_UNANSWERED]
-    row[44] = waited / answered if answered > 0 else np.nan
+    row[44] = tot[T_WAITED] / answered if answered > 0 else np.nan
     row[45] = tot[T_IDEAS]
     row[46] = tot[T_IDEAS_CAPTURED]
     row[47] = tot[T_INNOVATIONS]
@@ -911,7 +923,7 @@ NEVER = -(10**6)  # the same as sim.state.NEVER
 
 ORCHESTRATION = ("simulate", "one_week", "copy_real", "visibly_active", "knowledge_density", "leader_signal",
                  "participation_params", "recognise", "schedule", "log_event", "wave", "shock", "replace_seats",
-                 "customer_week", "economics", "inequality", "record", "kdept_total")
+                 "customer_week", "customer_totals", "economics", "inequality", "record", "kdept_total")
 KERNEL_NAMES = ("purpose_cascade", "neighbour_exposure", "participation", "recognition", "safety_update",
                 "productivity", "customer_step")
 
@@ -942,12 +954,14 @@ def build(engine: str) -> dict[str, Any]:
             namespace[name] = getattr(kernels, name)
             namespace[f"{name}_s"] = getattr(variants.serial, name)
         namespace.update(grow_weak_ties=kernels.grow_weak_ties, drop_weak_ties=kernels.drop_weak_ties,
+                         update_friend_counts=kernels.update_friend_counts,
                          week_key=_rng.week_key, uniform=_rng.uniform, normal=_rng.normal,
                          fill_uniforms=_rng.fill_uniforms, fill_uniforms_s=variants.serial_fill_uniforms)
     else:
         for name in KERNEL_NAMES:
             namespace[name] = namespace[f"{name}_s"] = getattr(reference, name)
         namespace.update(grow_weak_ties=reference.grow_weak_ties, drop_weak_ties=reference.drop_weak_ties,
+                         update_friend_counts=reference.update_friend_counts,
                          week_key=_rng.week_key_np, uniform=_rng.uniform_py, normal=_rng.normal_py,
                          fill_uniforms=_rng.fill_uniforms_np, fill_uniforms_s=_rng.fill_uniforms_np)
     stamp = source_fingerprint()

@@ -85,3 +85,28 @@ def test_the_cache_key_changes_with_any_dependency(tmp_path):
         after = weekly.source_fingerprint(tmp_path)
         assert after != before
         before = after
+
+
+@pytest.mark.parametrize("engine", ["numba", "python"])
+def test_contact_counts_kept_up_to_date_equal_a_fresh_count(engine):
+    """Customers read their contacts' state from counts moved only by those who changed; after a
+    run (people joined, turned advocate or detractor, gave up) they equal a count from scratch."""
+    from sim.state import count_friends
+
+    model = SocialBusinessModel(small(weeks=40, customers=3000), rng=2, engine=engine)
+    model.run()
+    cs, market = model.customer_state, model.market
+    assert cs.member.sum() > 50 and (cs.sentiment == 1).sum() > 0 and (cs.sentiment == -1).sum() > 0
+    fresh = count_friends(market.indptr, market.indices, cs.member, cs.sentiment)
+    for kept, counted in zip((cs.friend_members, cs.friend_advocates, cs.friend_detractors), fresh):
+        np.testing.assert_array_equal(kept, counted)
+
+
+def test_the_customer_graph_is_undirected():
+    """update_friend_counts relies on it: j is among i's contacts as often as i among j's."""
+    model = SocialBusinessModel(small(weeks=1, customers=5000), rng=7)
+    indptr, indices = model.market.indptr, model.market.indices
+    rows = np.repeat(np.arange(indptr.size - 1), np.diff(indptr))
+    forward = np.sort(rows.astype(np.int64) * (indptr.size) + indices)
+    backward = np.sort(indices.astype(np.int64) * (indptr.size) + rows)
+    np.testing.assert_array_equal(forward, backward)
