@@ -999,5 +999,21 @@ _BUILT: dict[str, dict[str, Any]] = {}
 def functions(engine: str) -> dict[str, Any]:
     """:func:`build`'s namespace for ``engine``, built once per process."""
     if engine not in _BUILT:
+        if engine == "numba":
+            start_threads()
         _BUILT[engine] = build(engine)
     return _BUILT[engine]
+
+
+def start_threads() -> None:
+    """Start numba's thread pool before the compiled week first runs.
+
+    The week is cached and calls parallel kernels. When it was compiled in a process that
+    loaded those kernels from the cache, its own cache entry misses the hook that starts the
+    thread pool on load, and a later process that loads it crashes (segmentation fault) in the
+    first parallel loop (numba issue #8578; tests/test_week.py reproduces the sequence).
+    Starting the pool ourselves is what that hook would do.
+    """
+    from numba.np.ufunc.parallel import _launch_threads
+
+    _launch_threads()

@@ -110,3 +110,34 @@ def test_the_customer_graph_is_undirected():
     forward = np.sort(rows.astype(np.int64) * (indptr.size) + indices)
     backward = np.sort(indices.astype(np.int64) * (indptr.size) + rows)
     np.testing.assert_array_equal(forward, backward)
+
+
+_CACHE_STEP = """
+import sys
+import sim.week as weekly
+weekly.source_fingerprint = lambda folder=None: sys.argv[1]  # a fresh name for the compiled week
+from sim import SocialBusinessModel
+from sim.scenario import Scenario
+model = SocialBusinessModel(Scenario(employees=60, departments=2, customers=300, weeks=3), rng=1)
+model.run()
+from sim import engine
+with engine.forced(True):  # the parallel kernels too
+    SocialBusinessModel(Scenario(employees=60, departments=2, customers=300, weeks=3), rng=1).run()
+print("ran", int(model.result().series["posts"].sum() >= 0))
+"""
+
+
+def test_a_week_compiled_against_cached_kernels_loads_from_the_cache(tmp_path):
+    """The sequence of numba issue #8578: kernels compiled and cached by one process; the week
+    compiled by a second process that loaded them from the cache; a third process loads that
+    week from the cache. Without sim.week.start_threads the third one crashed."""
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "NUMBA_CACHE_DIR": str(tmp_path)}
+    for stamp in ("first", "second", "second"):
+        done = subprocess.run([sys.executable, "-c", _CACHE_STEP, stamp], env=env, capture_output=True, text=True,
+                              timeout=900)
+        assert done.returncode == 0, f"{stamp}: exit {done.returncode}: {done.stderr[-2000:]}"
+        assert done.stdout.strip().endswith("ran 1")
