@@ -306,10 +306,27 @@ def _print_run(result: RunResult) -> None:
 
 
 # ------------------------------------------------------------------ compiled kernels
+def compile_simulation() -> None:
+    """Compile, or load from numba's cache, everything a numba run calls: the compiled week
+    (:func:`sim.week.functions`) and every kernel it calls, serial and parallel variant.
+
+    :func:`sim.runner.warm_kernels` runs one tiny model (``SocialBusinessModel(...).run()``)
+    with every loop forced serial, then one forced parallel (:func:`sim.engine.forced`, which
+    ``PARALLEL_FROM_AGENTS`` otherwise decides by population size), so each compiled function
+    and each kernel variant gets its cache entry.
+    """
+    from . import week
+    from .runner import warm_kernels
+
+    week.functions("numba")
+    warm_kernels()
+
+
 def ensure_kernels(engine: str = "numba") -> bool:
-    """Before the first simulation of a command: if numba's cache holds no kernels yet (a fresh
-    install, a new numba, edited kernel sources), print :data:`sim.startup.COMPILE_MESSAGE` on
-    stderr and compile every kernel now, both variants, so no later run stops to compile.
+    """Before the first simulation of a command: if numba's cache does not hold the compiled
+    simulation (a fresh install, a new numba, an edited source of the week or its kernels),
+    print :data:`sim.startup.COMPILE_MESSAGE` on stderr and compile it now
+    (:func:`compile_simulation`), so no later run stops to compile.
 
     Says nothing and does nothing when the cache is warm, or when the check cannot tell (see
     :func:`sim.startup.kernel_cache_state`). Returns True if it compiled.
@@ -317,17 +334,15 @@ def ensure_kernels(engine: str = "numba") -> bool:
     if engine != "numba" or kernel_cache_state() != "cold":
         return False
     typer.echo(COMPILE_MESSAGE, err=True)
-    from .runner import warm_kernels
-
-    warm_kernels()
+    compile_simulation()
     return True
 
 
 def _kernel_cache_path() -> str | None:
-    """Where numba keeps the compiled kernels (read from a loaded kernel; None if unknown)."""
-    from . import kernels
+    """Where numba keeps the compiled week and kernels (read from a loaded function; None if unknown)."""
+    from . import kernels, week
 
-    for value in vars(kernels).values():
+    for value in [*week.functions("numba").values(), *vars(kernels).values()]:
         path = getattr(getattr(value, "_cache", None), "_cache_path", None)
         if isinstance(path, str):
             return path
@@ -608,10 +623,12 @@ def bench_command(
 
 @command("compile")
 def compile_command() -> None:
-    """Compile every simulation kernel now (or load it from numba's cache) and report the time.
+    """Compile the simulation now (or load it from numba's cache) and report the time.
 
-    A fresh install compiles once (10 to 20 s); later runs, workers and the dashboard load the
-    kernels from the cache. `.ci/install` runs this after installing.
+    Compiles the whole week (sim/week.py) and every kernel it calls, serial and parallel, by
+    running one tiny model of each variant. A fresh install compiles once (about a minute on
+    two cores); later runs, workers and the dashboard load it from the cache (about 3 s).
+    `.ci/install` runs this after installing.
     """
     import time
 
@@ -619,16 +636,14 @@ def compile_command() -> None:
     if cold:
         typer.echo(COMPILE_MESSAGE, err=True)
     start = time.perf_counter()
-    from .runner import warm_kernels
-
-    warm_kernels()
+    compile_simulation()
     seconds = time.perf_counter() - start
     where = _kernel_cache_path()
     what = "compiled" if cold else "ready (loaded from numba's cache, compiled where needed)"
-    _stdout().print(f"kernels {what} in {seconds:.1f} s" + (f"; cache: {where}" if where else ""),
+    _stdout().print(f"simulation {what} in {seconds:.1f} s" + (f"; cache: {where}" if where else ""),
                     soft_wrap=True)
     if kernel_cache_state() == "cold":
-        typer.echo("warning: numba did not keep the compiled kernels, so every run compiles them again; "
+        typer.echo("warning: numba did not keep the compiled simulation, so every run compiles it again; "
                    "set NUMBA_CACHE_DIR to a writable folder", err=True)
 
 

@@ -7,19 +7,22 @@ a command runs (``python -X importtime -m sim.cli --help`` shows it; tests/test_
 checks it).
 
 The kernel-cache check reads numba's cache index files without importing numba. It answers
-"cold" only when it is sure numba will compile: no index file of a kernel module in the folder
-numba will use is current (same numba, same Python, same source). Anything it cannot tell
-apart counts as "warm", so the compile message is never printed when nothing compiles.
+"cold" when it is sure numba will compile: the compiled week (sim/week.py) has no current
+cache entry under its present source fingerprint, or no kernel module has any current index
+(same numba, same Python, same source). Anything it cannot tell apart counts as "warm", so the
+compile message is never printed when nothing compiles.
 """
 
 from __future__ import annotations
 
+import ast
 import hashlib
 import os
 import pickletools
 import re
 import sys
 from pathlib import Path
+from typing import NamedTuple
 
 #: Largest seed: seeds are stored in int64 table columns (same as :data:`sim.scenario.MAX_SEED`).
 MAX_SEED = 2**63 - 1
@@ -33,13 +36,22 @@ POPULATIONS: dict[str, dict[str, int]] = {
     "large": {"employees": 100_000, "departments": 40, "customers": 900_000},
 }
 
-#: The line printed (on stderr) before the kernels compile in a fresh install.
-COMPILE_MESSAGE = "compiling the simulation kernels once (10 to 20 s); later runs load them from the cache"
+#: The line printed (on stderr) before the simulation compiles in a fresh install. (The whole
+#: compiled week and its kernels: 45 to 70 s on a busy 2-core machine, a cached load about 3 s.)
+COMPILE_MESSAGE = "compiling the simulation once (a minute or so); later runs load it from numba's cache"
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 
 #: A decorator that puts a function in numba's disk cache: ``@njit(cache=True, ...)``.
 _CACHED_KERNEL = re.compile(r"^\s*@(?:numba\.)?n?jit\([^\n]*cache\s*=\s*True", re.MULTILINE)
+
+#: The module that builds the compiled week (sim/week.py), and the week's functions a model
+#: calls from Python, so each has a cache entry of its own: ``simulate`` (the weeks) and
+#: ``record`` (row 0, before the first week). Their compiled names carry a fingerprint of the
+#: week's sources (``simulate__numba_<fingerprint>``), so an edit of any of those files leaves
+#: the old entries in place under old names: only an entry under the present name counts.
+WEEK_MODULE = "week"
+WEEK_ENTRY_POINTS = ("simulate", "record")
 
 
 def version() -> str:
@@ -175,25 +187,95 @@ def _index_is_current(index: Path, source: Path, numba_version: str) -> bool | N
     return None
 
 
-def kernel_cache_state(package_dir: Path = PACKAGE_DIR) -> str:
-    """``"cold"`` if numba will compile the kernels from scratch, else ``"warm"``.
+class WeekPlan(NamedTuple):
+    """What the compiled week will be called in numba's cache (read from sim/week.py's source)."""
 
-    Cold means: in the folder numba will use, no kernel module has a current index file
-    (a fresh install, a new numba or Python, or edited kernel sources). Anything unclear (JIT
-    disabled, custom cache locators, a ``.numba_config.yaml`` here, an index it cannot read,
-    an unknown platform) counts as warm: better no message than a wrong one.
+    source: Path  #: sim/week.py: numba stamps the week's index files with this file's hash
+    fingerprint: str  #: :func:`sim.week.source_fingerprint`
+    qualnames: tuple[str, ...]  #: the compiled names of :data:`WEEK_ENTRY_POINTS`
+
+
+def _literal(tree: ast.Module, name: str) -> object:
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == name for t in node.targets):
+            return ast.literal_eval(node.value)
+    raise LookupError(name)
+
+
+def week_plan(package_dir: Path = PACKAGE_DIR) -> WeekPlan | None:
+    """The compiled week's cache names, computed as :func:`sim.week.build` does, without
+    importing it (that would load numpy and numba); None if ``package_dir`` has no week module
+    or it no longer reads as expected (tests/test_startup.py compares with sim.week itself).
+
+    :func:`sim.week.source_fingerprint` is the SHA-256 of the files named in ``DEPENDENCIES``,
+    first 10 hex digits; each function of ``ORCHESTRATION`` is compiled as
+    ``<name>__numba_<fingerprint>``.
+    """
+    source = package_dir / f"{WEEK_MODULE}.py"
+    try:
+        tree = ast.parse(source.read_bytes())
+        dependencies, orchestration = _literal(tree, "DEPENDENCIES"), _literal(tree, "ORCHESTRATION")
+        if not (isinstance(dependencies, tuple) and isinstance(orchestration, tuple)
+                and all(isinstance(d, str) for d in dependencies)
+                and set(WEEK_ENTRY_POINTS) <= set(orchestration)):
+            return None
+        digest = hashlib.sha256()
+        for name in dependencies:
+            digest.update((package_dir / f"{name}.py").read_bytes())
+    except (OSError, SyntaxError, ValueError, LookupError):
+        return None
+    fingerprint = digest.hexdigest()[:10]
+    return WeekPlan(source, fingerprint, tuple(f"{name}__numba_{fingerprint}" for name in WEEK_ENTRY_POINTS))
+
+
+def _week_state(plan: WeekPlan, numba_version: str, tag: str) -> str | None:
+    """``"cold"`` if some entry point of the week has no current cache entry under its present
+    name (index and data file), ``"warm"`` if all have one, None if it cannot tell."""
+    folder = cache_folder(plan.source)
+    if folder is None:
+        return None
+    for qualname in plan.qualnames:
+        # numba's file names: <module>.<qualname>-<first line>.pyXY[abiflags].nbi, data .<n>.nbc
+        pattern = f"{plan.source.stem}.{qualname}-*{tag}"
+        try:
+            indexes = list(folder.glob(pattern + ".nbi"))
+        except OSError:
+            return None
+        current = [_index_is_current(index, plan.source, numba_version) for index in indexes]
+        if None in current:
+            return None
+        if True not in current or not any(folder.glob(pattern + ".*.nbc")):
+            return "cold"
+    return "warm"
+
+
+def kernel_cache_state(package_dir: Path = PACKAGE_DIR) -> str:
+    """``"cold"`` if numba will compile the simulation from scratch, else ``"warm"``.
+
+    Cold means, in the folder numba will use: the compiled week (:func:`week_plan`) has no
+    current cache entry for ``simulate`` or ``record`` under the present source fingerprint (a
+    fresh install, a new numba or Python, an edit of any file the week depends on), or no kernel
+    module has a current index file at all. Anything unclear (JIT disabled, custom cache
+    locators, a ``.numba_config.yaml`` here, an index it cannot read, an unknown platform)
+    counts as warm: better no message than a wrong one.
     """
     if os.environ.get("NUMBA_DISABLE_JIT", "0") not in ("", "0") or os.environ.get("NUMBA_CACHE_LOCATOR_CLASSES"):
         return "warm"
     if Path(".numba_config.yaml").exists():  # numba's own config file can move the cache
         return "warm"
-    sources = kernel_modules(package_dir)
-    if not sources:
-        return "warm"
     numba_version = _numba_version()
     if numba_version is None:
         return "warm"
-    tag = f".py{sys.version_info[0]}{sys.version_info[1]}{getattr(sys, 'abiflags', '')}.nbi"
+    tag = f".py{sys.version_info[0]}{sys.version_info[1]}{getattr(sys, 'abiflags', '')}"
+    plan = week_plan(package_dir)
+    if plan is not None:
+        week = _week_state(plan, numba_version, tag)
+        if week != "warm":
+            return week or "warm"
+    sources = kernel_modules(package_dir)
+    if not sources:
+        return "warm"
+    tag += ".nbi"
     for source in sources:
         folder = cache_folder(source)
         if folder is None:

@@ -130,7 +130,7 @@ KERNEL = "from numba import njit\n\n\n@njit(cache=True)\ndef plus_one(x):\n    r
 
 @pytest.fixture
 def package(tmp_path: Path) -> Path:
-    """A one-kernel package, standing in for sim/ (compiling it takes a second, not 15)."""
+    """A one-kernel package, standing in for sim/ (compiling it takes a second, not a minute)."""
     folder = tmp_path / "pkg"
     folder.mkdir()
     (folder / "kern.py").write_text(KERNEL)
@@ -197,6 +197,139 @@ def test_cache_state_says_warm_when_unsure(package, tmp_path, monkeypatch):
     assert startup.kernel_cache_state(package) == "warm"  # a cache we do not look for
 
 
+# ------------------------------------------------------------------ the compiled week
+#: A stand-in for sim/week.py, built the same way: a copy of each function of ORCHESTRATION
+#: compiled under ``<name>__numba_<fingerprint of DEPENDENCIES>``, calling a kernel of kern.py.
+WEEK = textwrap.dedent("""
+    import hashlib
+    import types
+    from pathlib import Path
+
+    from numba import njit
+
+    import helper
+    import kern
+
+    DEPENDENCIES = ("week", "kern", "helper")
+    ORCHESTRATION = ("simulate", "record", "never_called")
+
+
+    def record(x):
+        return plus_one(x) + OFFSET
+
+
+    def simulate(x):
+        return record(x) * 2
+
+
+    def never_called(x):
+        return x
+
+
+    def source_fingerprint():
+        digest = hashlib.sha256()
+        for name in DEPENDENCIES:
+            digest.update((Path(__file__).parent / f"{name}.py").read_bytes())
+        return digest.hexdigest()[:10]
+
+
+    def build():
+        namespace = {"__name__": __name__, "plus_one": kern.plus_one, "OFFSET": helper.OFFSET}
+        stamp = source_fingerprint()
+        for name in ORCHESTRATION:
+            original = globals()[name]
+            copy = types.FunctionType(original.__code__, namespace, name)
+            copy.__qualname__ = f"{name}__numba_{stamp}"
+            namespace[name] = njit(cache=True)(copy)
+        return namespace
+""")
+
+
+@pytest.fixture
+def week_package(package: Path) -> Path:
+    (package / "week.py").write_text(WEEK)
+    (package / "helper.py").write_text("OFFSET = 10\n")
+    return package
+
+
+def _compile_week(package: Path, env: dict[str, str]) -> str:
+    """Run the stand-in week as sim.model does (record, then simulate); return its fingerprint."""
+    code = (f"import sys; sys.path.insert(0, {str(package)!r}); import week; ns = week.build(); "
+            "assert ns['record'](1) == 12 and ns['simulate'](1) == 24; print(week.source_fingerprint())")
+    return subprocess.run([sys.executable, "-c", code], check=True, timeout=300, env=env, capture_output=True,
+                          text=True).stdout.strip()
+
+
+def test_week_plan_names_what_sim_week_compiles():
+    from sim import week
+
+    plan = startup.week_plan()
+    assert plan is not None and plan.source == startup.PACKAGE_DIR / "week.py"
+    assert plan.fingerprint == week.source_fingerprint()
+    assert set(startup.WEEK_ENTRY_POINTS) <= set(week.ORCHESTRATION)
+    compiled = week.functions("numba")
+    assert plan.qualnames == tuple(compiled[name].py_func.__qualname__ for name in startup.WEEK_ENTRY_POINTS)
+    assert all(compiled[name]._cache.__class__.__name__ == "FunctionCache" for name in startup.WEEK_ENTRY_POINTS)
+
+
+def test_week_plan_is_none_without_a_week_module(package):
+    assert startup.week_plan(package) is None
+    (package / "week.py").write_text("DEPENDENCIES = ('week',)\n")  # no ORCHESTRATION: not the week we know
+    assert startup.week_plan(package) is None
+
+
+def test_cache_state_follows_the_compiled_week(week_package, monkeypatch):
+    for name in [k for k in os.environ if k.startswith("NUMBA_")]:
+        monkeypatch.delenv(name)
+    folder = week_package / "__pycache__"
+    assert startup.kernel_cache_state(week_package) == "cold"
+    fingerprint = _compile_week(week_package, _env())
+    assert fingerprint == startup.week_plan(week_package).fingerprint
+    assert startup.kernel_cache_state(week_package) == "warm"
+    assert any(folder.glob(f"week.simulate__numba_{fingerprint}-*.nbi"))
+    assert not any(folder.glob("week.never_called__*"))  # only what runs is cached, and only that is checked
+
+    # An edit of a file the week depends on (not week.py itself): the entries under the old
+    # fingerprint are still current for numba's stamp of week.py, but nothing will load them.
+    (week_package / "helper.py").write_text("OFFSET = 10  # edited\n")
+    assert startup.kernel_cache_state(week_package) == "cold"
+    fingerprint = _compile_week(week_package, _env())
+    assert startup.kernel_cache_state(week_package) == "warm"
+
+    # The kernels are cached but the week's entry is gone: numba will compile the week.
+    assert any(folder.glob("kern.plus_one-*.nbi"))
+    for data in folder.glob(f"week.record__numba_{fingerprint}-*.nbc"):
+        data.unlink()
+    assert startup.kernel_cache_state(week_package) == "cold"
+    _compile_week(week_package, _env())
+    assert startup.kernel_cache_state(week_package) == "warm"
+    for index in folder.glob(f"week.simulate__numba_{fingerprint}-*.nbi"):
+        index.unlink()
+    assert startup.kernel_cache_state(week_package) == "cold"
+
+
+def test_compile_covers_the_week_and_both_kernel_variants(monkeypatch):
+    """`socialsim compile` builds the compiled week and runs a tiny model with every loop
+    serial, then every loop parallel, so each variant of each kernel gets its cache entry."""
+    import sim.cli
+    import sim.engine
+    import sim.runner
+    import sim.week
+
+    runs: list[tuple[int, int]] = []
+
+    def fake_run(scenario, **kwargs):
+        runs.append((sim.engine.PARALLEL_FROM_AGENTS, scenario.employees + scenario.customers))
+
+    monkeypatch.setattr(sim.runner, "run", fake_run)
+    monkeypatch.setattr(sim.week, "_BUILT", {})
+    sim.cli.compile_simulation()
+    assert "numba" in sim.week._BUILT
+    assert len(runs) == 2
+    (serial_from, agents), (parallel_from, _) = runs
+    assert serial_from > agents and parallel_from == 0
+
+
 # ------------------------------------------------------------------ the message in the CLI
 @pytest.fixture
 def compiles(monkeypatch) -> list[str]:
@@ -246,12 +379,12 @@ def test_compile_command_reports_the_time(compiles, monkeypatch):
     result = CliRunner().invoke(app, ["compile"])
     assert result.exit_code == 0, result.output
     assert result.stderr.strip() == startup.COMPILE_MESSAGE
-    assert result.stdout.startswith("kernels compiled in ") and compiles == ["warm"]
+    assert result.stdout.startswith("simulation compiled in ") and compiles == ["warm"]
 
     monkeypatch.setattr(sim.cli, "kernel_cache_state", lambda: "warm")
     result = CliRunner().invoke(app, ["compile"])
     assert result.exit_code == 0 and result.stderr == ""
-    assert result.stdout.startswith("kernels ready")
+    assert result.stdout.startswith("simulation ready")
 
 
 def test_compile_warns_when_numba_keeps_nothing(compiles, monkeypatch):
@@ -260,7 +393,7 @@ def test_compile_warns_when_numba_keeps_nothing(compiles, monkeypatch):
     monkeypatch.setattr(sim.cli, "kernel_cache_state", lambda: "cold")
     result = CliRunner().invoke(app, ["compile"])
     assert result.exit_code == 0
-    assert result.stderr.splitlines()[-1].startswith("warning: numba did not keep the compiled kernels")
+    assert result.stderr.splitlines()[-1].startswith("warning: numba did not keep the compiled simulation")
 
 
 def test_ci_install_compiles_the_kernels():
@@ -268,12 +401,26 @@ def test_ci_install_compiles_the_kernels():
 
 
 @pytest.mark.slow
-def test_fresh_cache_end_to_end(tmp_path, tiny):
-    """A real fresh cache: `socialsim compile` says it compiles, a later run says nothing."""
-    env = _env(NUMBA_CACHE_DIR=str(tmp_path / "cache"))
+def test_fresh_cache_end_to_end(tmp_path, tiny, monkeypatch):
+    """A real fresh cache: `socialsim compile` says it compiles and leaves a cache entry for the
+    week and for both variants of every kernel; a later run says nothing."""
+    from sim import engine
+
+    cache = tmp_path / "cache"
+    env = _env(NUMBA_CACHE_DIR=str(cache))
     cli = startup.socialsim_command()
-    first = subprocess.run([*cli, "compile"], capture_output=True, text=True, env=env, timeout=900)
+    first = subprocess.run([*cli, "compile"], capture_output=True, text=True, env=env, timeout=1800)
     assert first.returncode == 0, first.stderr
-    assert first.stderr.strip() == startup.COMPILE_MESSAGE and "kernels compiled in" in first.stdout
-    again = subprocess.run([*cli, "run", str(tiny)], capture_output=True, text=True, env=env, timeout=900)
+    assert first.stderr.strip() == startup.COMPILE_MESSAGE and "simulation compiled in" in first.stdout
+    for name in [k for k in os.environ if k.startswith("NUMBA_")]:
+        monkeypatch.delenv(name)
+    monkeypatch.setenv("NUMBA_CACHE_DIR", str(cache))
+    assert startup.kernel_cache_state() == "warm"
+    files = {p.name for p in cache.rglob("*.nbi")}
+    expected = [f"week.{q}-" for q in startup.week_plan().qualnames]
+    expected += [f"kernels.{k}{variant}-" for k in engine.PARALLEL_KERNELS for variant in ("", "_serial")]
+    expected += [f"kernels.{k}-" for k in ("grow_weak_ties", "drop_weak_ties")]
+    expected += ["rng.fill_uniforms-", "rng.fill_uniforms_serial-"]
+    assert [e for e in expected if not any(f.startswith(e) for f in files)] == [], sorted(files)
+    again = subprocess.run([*cli, "run", str(tiny)], capture_output=True, text=True, env=env, timeout=1800)
     assert again.returncode == 0 and again.stderr == "", again.stderr
