@@ -1,4 +1,5 @@
-"""The ``socialsim`` command line: run, compare, presets, validate, levers, bench, dashboard.
+"""The ``socialsim`` command line: run, compare, presets, validate, levers, bench, compile, analyze,
+sweep, dashboard.
 
 Every user mistake (a scenario file, a lever value, a preset name, an output path, a ``--set``)
 ends as one line ``error: <message>`` on stderr and exit status 2; an unexpected failure is one
@@ -17,18 +18,22 @@ import tomllib
 import traceback
 from enum import Enum
 from pathlib import Path
-from typing import Annotated, Any, Callable, Literal, Optional, get_args, get_origin
+from typing import TYPE_CHECKING, Annotated, Any, Callable, Literal, Optional, get_args, get_origin
 
 import typer
-from rich.console import Console
-from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn,
-                           TimeRemainingColumn)
-from rich.table import Table
 
+# Only light modules at import time: `socialsim --help` and option errors answer without numba,
+# numpy, pandas, Mesa, Dask or the scenario validation (issue 8; tests/test_startup.py). Each
+# command imports what it needs. (typer itself loads pydantic to coerce a command's options.)
 from .errors import UserInputError, printable
-from .outputs import SUMMARY_COLUMNS, RunResult, __version__, table_writer, write_files_atomic
-from .scenario import (MAX_SEED, POPULATIONS, Scenario, lever_info, load_scenario, make_scenario, preset_names,
-                       preset_summary)
+from .startup import COMPILE_MESSAGE, MAX_SEED, POPULATIONS, kernel_cache_state, version
+
+if TYPE_CHECKING:
+    from rich.console import Console
+    from rich.progress import Progress
+
+    from .outputs import RunResult
+    from .scenario import Scenario
 
 
 def _click_class(name: str) -> type:
@@ -172,7 +177,7 @@ def command(*args: Any, **kwargs: Any) -> Callable[[Callable[..., Any]], Callabl
 
 def _version(value: bool) -> None:
     if value:
-        typer.echo(f"socialsim {__version__}")
+        typer.echo(f"socialsim {version()}")
         raise typer.Exit()
 
 
@@ -210,6 +215,8 @@ def parse_sets(items: list[str] | None) -> dict[str, Any]:
 def build_scenario(spec: str, *, population: str | None = None, weeks: int | None = None,
                    sets: list[str] | None = None) -> Scenario:
     """Load a file or preset, then apply ``--population``, ``--set`` and ``--weeks`` (later wins)."""
+    from .scenario import load_scenario, make_scenario
+
     changes = parse_sets(sets)  # syntax first: no file is read for a malformed --set
     scenario = load_scenario(spec)
     steps = [(f"{spec} (--population {population})", POPULATIONS[population] if population else {}),
@@ -256,11 +263,17 @@ def _check_writable_folder(folder: Path, path: Path, key: str) -> None:
 # ------------------------------------------------------------------ display
 def _stdout() -> Console:
     """Plain console for stdout: no markup, so names and paths with brackets print as they are."""
+    from rich.console import Console
+
     return Console(markup=False, highlight=False)
 
 
 def _progress() -> Progress:
     """A progress bar on stderr (stdout stays clean for tables); off when stderr is not a terminal."""
+    from rich.console import Console
+    from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn,
+                               TimeRemainingColumn)
+
     return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                     TextColumn("elapsed"), TimeElapsedColumn(), TextColumn("left"), TimeRemainingColumn(),
                     console=Console(stderr=True), transient=True, disable=not sys.stderr.isatty())
@@ -275,6 +288,10 @@ def _fmt(value: Any) -> str:
 
 
 def _print_run(result: RunResult) -> None:
+    from rich.table import Table
+
+    from .outputs import SUMMARY_COLUMNS
+
     console = _stdout()
     console.print(f"verdict: {result.verdict}", style="bold")
     console.print(f"scenario: {printable(result.scenario)}  hash: {result.scenario_hash}  seed: {result.seed}  "
@@ -286,6 +303,50 @@ def _print_run(result: RunResult) -> None:
             value += f" (week {result.summary['peak_week']})"
         table.add_row(key, value, SUMMARY_COLUMNS[key])
     console.print(table)
+
+
+# ------------------------------------------------------------------ compiled kernels
+def compile_simulation() -> None:
+    """Compile, or load from numba's cache, everything a numba run calls: the compiled week
+    (:func:`sim.week.functions`) and every kernel it calls, serial and parallel variant.
+
+    :func:`sim.runner.warm_kernels` runs one tiny model (``SocialBusinessModel(...).run()``)
+    with every loop forced serial, then one forced parallel (:func:`sim.engine.forced`, which
+    ``PARALLEL_FROM_AGENTS`` otherwise decides by population size), so each compiled function
+    and each kernel variant gets its cache entry.
+    """
+    from . import week
+    from .runner import warm_kernels
+
+    week.functions("numba")
+    warm_kernels()
+
+
+def ensure_kernels(engine: str = "numba") -> bool:
+    """Before the first simulation of a command: if numba's cache does not hold the compiled
+    simulation (a fresh install, a new numba, an edited source of the week or its kernels),
+    print :data:`sim.startup.COMPILE_MESSAGE` on stderr and compile it now
+    (:func:`compile_simulation`), so no later run stops to compile.
+
+    Says nothing and does nothing when the cache is warm, or when the check cannot tell (see
+    :func:`sim.startup.kernel_cache_state`). Returns True if it compiled.
+    """
+    if engine != "numba" or kernel_cache_state() != "cold":
+        return False
+    typer.echo(COMPILE_MESSAGE, err=True)
+    compile_simulation()
+    return True
+
+
+def _kernel_cache_path() -> str | None:
+    """Where numba keeps the compiled week and kernels (read from a loaded function; None if unknown)."""
+    from . import kernels, week
+
+    for value in [*week.functions("numba").values(), *vars(kernels).values()]:
+        path = getattr(getattr(value, "_cache", None), "_cache_path", None)
+        if isinstance(path, str):
+            return path
+    return None
 
 
 # ------------------------------------------------------------------ commands
@@ -310,6 +371,7 @@ def run_command(
     if out is not None:
         check_output_file(out)
     config = build_scenario(scenario, population=population and population.value, weeks=weeks, sets=set_)
+    ensure_kernels(engine.value)
     with _progress() as progress:
         task = progress.add_task(f"{config.name} (seed {seed})", total=config.weeks)
         result = run(config, seed=seed, engine=engine.value,
@@ -353,6 +415,7 @@ def compare_command(
     summary.csv, series.parquet and a self-contained report.html into --out-dir.
     """
     from . import report
+    from .outputs import table_writer, write_files_atomic
     from .runner import replicate_seeds, run
 
     check_output_dir(out_dir)
@@ -360,6 +423,7 @@ def compare_command(
                for s in scenarios]
     labels = _labels(configs)
     seeds = replicate_seeds(seed, replicates)
+    ensure_kernels(engine.value)
     results: dict[str, list[RunResult]] = {label: [] for label in labels}
     with _progress() as progress:
         task = progress.add_task("runs", total=len(configs) * len(seeds))
@@ -387,6 +451,8 @@ def compare_command(
 
 
 def _print_comparison(results: dict[str, list[RunResult]], replicates: int, seed: int) -> None:
+    from rich.table import Table
+
     from .report import display_table
 
     shown = display_table(results)
@@ -415,6 +481,10 @@ def _print_comparison(results: dict[str, list[RunResult]], replicates: int, seed
 @command("presets")
 def presets_command() -> None:
     """List the preset scenarios shipped in scenarios/."""
+    from rich.table import Table
+
+    from .scenario import preset_names, preset_summary
+
     names = preset_names()
     console = _stdout()
     if not names:
@@ -431,6 +501,8 @@ def validate_command(
     scenarios: Annotated[list[str], typer.Argument(help="Scenario files or preset names to check.")],
 ) -> None:
     """Validate scenario files; stops with status 2 at the first invalid one."""
+    from .scenario import load_scenario
+
     for spec in scenarios:
         config = load_scenario(spec)
         typer.echo(f"OK {printable(config.name)} ({config.scenario_hash()})")
@@ -449,6 +521,8 @@ def _value_text(value: Any) -> str:
 
 
 def _range_text(name: str, ge: Any, le: Any) -> str:
+    from .scenario import Scenario
+
     annotation = Scenario.model_fields[name].annotation
     if ge is not None or le is not None:
         return f"{'' if ge is None else ge} to {'' if le is None else le}"
@@ -463,6 +537,8 @@ def _range_text(name: str, ge: Any, le: Any) -> str:
 
 def lever_rows() -> list[dict[str, str]]:
     """Every scenario key as display strings: key, default, range, mechanism, source, meaning."""
+    from .scenario import Scenario, lever_info
+
     defaults = Scenario().to_dict()
     return [{"key": row["name"], "default": _value_text(defaults[row["name"]]),
              "range": _range_text(row["name"], row["ge"], row["le"]), "mechanism": str(row["mechanism"]),
@@ -476,6 +552,9 @@ def levers_command(
                                                       "one block per key.")] = False,
 ) -> None:
     """Every scenario key with its default, allowed range, mechanism and source article."""
+    from rich.console import Console
+    from rich.table import Table
+
     rows = lever_rows()
     columns = list(rows[0])
     if markdown:
@@ -540,6 +619,32 @@ def bench_command(
     if python_steps is not None:
         kwargs["python_steps"] = python_steps
     bench.main(**kwargs)
+
+
+@command("compile")
+def compile_command() -> None:
+    """Compile the simulation now (or load it from numba's cache) and report the time.
+
+    Compiles the whole week (sim/week.py) and every kernel it calls, serial and parallel, by
+    running one tiny model of each variant. A fresh install compiles once (about a minute on
+    two cores); later runs, workers and the dashboard load it from the cache (about 3 s).
+    `.ci/install` runs this after installing.
+    """
+    import time
+
+    cold = kernel_cache_state() == "cold"
+    if cold:
+        typer.echo(COMPILE_MESSAGE, err=True)
+    start = time.perf_counter()
+    compile_simulation()
+    seconds = time.perf_counter() - start
+    where = _kernel_cache_path()
+    what = "compiled" if cold else "ready (loaded from numba's cache, compiled where needed)"
+    _stdout().print(f"simulation {what} in {seconds:.1f} s" + (f"; cache: {where}" if where else ""),
+                    soft_wrap=True)
+    if kernel_cache_state() == "cold":
+        typer.echo("warning: numba did not keep the compiled simulation, so every run compiles it again; "
+                   "set NUMBA_CACHE_DIR to a writable folder", err=True)
 
 
 @command("analyze")
@@ -625,6 +730,8 @@ def sweep_command(
         state: dict[str, Any] = {}
 
         def on_start(plan: Any, to_run: int, done: int) -> None:
+            if to_run and scheduler is None:  # compile once here: local workers then load, not each compile
+                ensure_kernels()
             state["name"] = plan.experiment.spec.name
             state["task"] = progress.add_task(f"{state['name']} (starting workers)", total=plan.n_runs,
                                               completed=done)
@@ -737,6 +844,8 @@ def dashboard_command(
         _fail(f"{DASHBOARD_APP}: the dashboard is not in this install (it ships with the source tree)", 1)
     url = f"http://{'localhost' if host in ('127.0.0.1', '0.0.0.0', '::') else host}:{port}"
     typer.echo(f"socialsim dashboard on {url} (Ctrl+C stops it)", err=True)
+    if kernel_cache_state() == "cold":  # the server compiles at its first page; say why it waits
+        typer.echo(COMPILE_MESSAGE, err=True)
     if browser:
         _open_browser_when_ready(url)
     try:
