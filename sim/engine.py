@@ -5,8 +5,9 @@ Waking numba's OpenMP threads for a parallel loop costs about a tenth of a milli
 on a small shared machine (``socialsim bench`` measures it), more than the whole loop over a
 few thousand agents; above a few tens of thousands of agents the threads pay for themselves.
 So every ``prange`` kernel of :mod:`sim.kernels` also exists compiled without ``parallel``
-(``prange`` is then ``range``), and :func:`kernels_for` picks the variant by the length of the
-loop. The two variants compute identical results: each iteration writes only its own agent's
+(``prange`` is then ``range``), and the compiled week (:mod:`sim.week`) picks the variant by
+the length of the loop: ``WeekConfig.par_staff`` and ``par_customers``, set by the model from
+:data:`PARALLEL_FROM_AGENTS`. The two variants compute identical results: each iteration writes only its own agent's
 entries, so the order of iterations does not matter (tests/test_determinism.py).
 """
 
@@ -43,12 +44,6 @@ serial_fill_uniforms = _serial(rng.fill_uniforms)
 serial = types.SimpleNamespace(**{name: getattr(kernels, name) for name in dir(kernels) if not name.startswith("_")})
 for _name in PARALLEL_KERNELS:
     setattr(serial, _name, _serial(getattr(kernels, _name)))
-
-
-def kernels_for(agents: int, threshold: int | None = None):
-    """The kernel set for a loop over ``agents`` agents: :mod:`sim.kernels` or :data:`serial`."""
-    limit = PARALLEL_FROM_AGENTS if threshold is None else threshold
-    return kernels if agents >= limit else serial
 
 
 @contextlib.contextmanager
