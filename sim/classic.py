@@ -1,10 +1,16 @@
-"""Classic diffusion models, run through the model's own kernels.
+"""Classic diffusion models, run through the model's own kernels and its participation rule.
 
 With every other mechanism switched off, the employee participation rule of
 :mod:`sim.kernels` reduces to two textbook models of diffusion. This module runs those
-reductions *through the same numba kernels the model uses* (:func:`sim.kernels.neighbour_exposure`
-and :func:`sim.kernels.participation`), so the tests in ``tests/test_classic.py`` check the
-engine itself, not a re-implementation of it, against known results.
+reductions *through the same numba code the model uses*, so the tests in
+``tests/test_classic.py`` check the engine itself, not a re-implementation of it, against known
+results. :func:`simulate_bass` and :func:`threshold_cascade_full_model` call the model's kernels
+:func:`sim.kernels.neighbour_exposure` and :func:`sim.kernels.participation`, one call each per
+step. :func:`threshold_cascade` runs the dedicated kernel :func:`sim.kernels.watts_cascade`,
+which decides with the participation rule itself (:func:`sim.kernels.decide_contributing`, one
+function that both kernels call, not a copy) and computes exposure with the same
+:func:`sim.kernels.exposure_share`, but reads only the ties of the nodes that start; the tests
+check that it equals the full-model path.
 
 Threshold cascades (Watts 2002)
     D. J. Watts, "A simple model of global cascades on random networks", PNAS 99(9),
@@ -23,6 +29,9 @@ Threshold cascades (Watts 2002)
     reading_lapse = 0`` keeps stages at non-user or contributor, and ``contribution_rate = 0``
     means nobody posts (so reputation, habit and attention play no part). One kernel call is one
     synchronous step: exposure is read from step ``t``, stages are written for step ``t + 1``.
+    :func:`sim.kernels.watts_cascade` takes the same parameters and feeds the same rule the
+    same net motivation, ``1 * exposure - threshold``, for every node whose exposure changed;
+    the others would decide as they did the step before.
 
 Bass diffusion (Bass 1969)
     F. M. Bass, "A new product growth for model consumer durables", Management Science 15(5),
@@ -62,7 +71,7 @@ import math
 
 import numpy as np
 
-from . import kernels
+from . import engine, kernels
 from .kernels import CONTRIBUTOR, NON_USER, ParticipationParams
 
 __all__ = [
@@ -71,6 +80,7 @@ __all__ = [
     "bass_discrete",
     "simulate_bass",
     "threshold_cascade",
+    "threshold_cascade_full_model",
     "vulnerable_cluster_condition_value",
     "watts_cascade_condition",
 ]
@@ -195,14 +205,58 @@ def _validate_graph(indptr, indices) -> tuple[np.ndarray, np.ndarray, int]:
             np.ascontiguousarray(indices, dtype=np.int32), n)
 
 
+def _cascade_inputs(indptr, indices, thresholds, initially_active, max_steps):
+    """Checked, converted inputs of a cascade: CSR, thresholds raised to MIN_THRESHOLD, seeds, steps."""
+    indptr, indices, n = _validate_graph(indptr, indices)
+    thresholds = np.asarray(thresholds)
+    if thresholds.shape != (n,):
+        raise ValueError(f"thresholds must have shape ({n},) to match the graph, "
+                         f"got {thresholds.shape}")
+    if not (np.issubdtype(thresholds.dtype, np.floating)
+            or np.issubdtype(thresholds.dtype, np.integer)):
+        raise ValueError(f"thresholds must be real numbers, got dtype {thresholds.dtype}")
+    thresholds = thresholds.astype(np.float64)
+    if np.isnan(thresholds).any():
+        raise ValueError("thresholds must not be NaN")
+    if (thresholds < 0).any():
+        raise ValueError(f"thresholds must be >= 0, got minimum {thresholds.min()}")
+    seeds = np.asarray(initially_active)
+    if seeds.shape != (n,):
+        raise ValueError(f"initially_active must have shape ({n},) to match the graph, "
+                         f"got {seeds.shape}")
+    if seeds.dtype != np.bool_:
+        if not np.issubdtype(seeds.dtype, np.integer) or not np.isin(seeds, (0, 1)).all():
+            raise ValueError("initially_active must be boolean (or 0/1 integers), "
+                             f"got dtype {seeds.dtype}")
+        seeds = seeds.astype(np.bool_)
+    max_steps = _check_count("max_steps", max_steps, 0)
+    return indptr, indices, n, np.maximum(thresholds, MIN_THRESHOLD), np.ascontiguousarray(seeds), max_steps
+
+
+#: :func:`sim.kernels.watts_cascade` compiled without ``parallel`` (as :mod:`sim.engine` does for
+#: the model's kernels), and how much larger than ``sim.engine.PARALLEL_FROM_AGENTS`` a graph must
+#: be for the parallel variant: the kernel reads the ties serially (only those of the nodes that
+#: start), and its ``prange`` loops are passes over the nodes that read no ties, which pay for
+#: waking numba's threads only on large graphs (on a shared 2-core machine the two variants were
+#: equally fast at 1M nodes and the serial one steadier at 100k).
+_watts_cascade_serial = engine._serial(kernels.watts_cascade)
+_CASCADE_PARALLEL_FACTOR = 50
+
+
 def threshold_cascade(indptr, indices, thresholds, initially_active,
                       max_steps: int) -> tuple[np.ndarray, np.ndarray]:
-    """Synchronous Watts (2002) threshold cascade, run by the model's kernels.
+    """Synchronous Watts (2002) threshold cascade, decided by the model's participation rule.
 
     In each step every inactive node whose share of active neighbours is at least its threshold
-    becomes active, all at once (synchronous update); active nodes stay active. The steps are
-    one call each of :func:`sim.kernels.neighbour_exposure` and :func:`sim.kernels.participation`
-    with only peer influence switched on (see the module docstring for the mapping).
+    becomes active, all at once (synchronous update); active nodes stay active. The cascade runs
+    in the dedicated kernel :func:`sim.kernels.watts_cascade`, whose decision is the participation
+    rule itself (:func:`sim.kernels.decide_contributing`, the function
+    :func:`sim.kernels.participation` calls) with only peer influence switched on; it gives
+    exactly what one call each of :func:`sim.kernels.neighbour_exposure` and
+    :func:`sim.kernels.participation` per step gives (:func:`threshold_cascade_full_model`; see
+    the module docstring for the mapping), at the cost of the ties of the nodes that start.
+    Large graphs (from 50 times ``sim.engine.PARALLEL_FROM_AGENTS`` nodes) use the kernel's
+    parallel variant, smaller ones its serial one; both give the same result.
 
     Row ``i`` of the CSR lists the neighbours whose states node ``i`` observes; for Watts'
     undirected graphs pass a symmetric CSR such as :func:`sim.networks.csr_from_edges` builds.
@@ -230,31 +284,41 @@ def threshold_cascade(indptr, indices, thresholds, initially_active,
         ValueError: malformed CSR, wrong shapes, negative or NaN thresholds, a non-boolean seed
             array or a negative ``max_steps``.
     """
-    indptr, indices, n = _validate_graph(indptr, indices)
-    thresholds = np.asarray(thresholds)
-    if thresholds.shape != (n,):
-        raise ValueError(f"thresholds must have shape ({n},) to match the graph, "
-                         f"got {thresholds.shape}")
-    if not (np.issubdtype(thresholds.dtype, np.floating)
-            or np.issubdtype(thresholds.dtype, np.integer)):
-        raise ValueError(f"thresholds must be real numbers, got dtype {thresholds.dtype}")
-    thresholds = thresholds.astype(np.float64)
-    if np.isnan(thresholds).any():
-        raise ValueError("thresholds must not be NaN")
-    if (thresholds < 0).any():
-        raise ValueError(f"thresholds must be >= 0, got minimum {thresholds.min()}")
-    seeds = np.asarray(initially_active)
-    if seeds.shape != (n,):
-        raise ValueError(f"initially_active must have shape ({n},) to match the graph, "
-                         f"got {seeds.shape}")
-    if seeds.dtype != np.bool_:
-        if not np.issubdtype(seeds.dtype, np.integer) or not np.isin(seeds, (0, 1)).all():
-            raise ValueError("initially_active must be boolean (or 0/1 integers), "
-                             f"got dtype {seeds.dtype}")
-        seeds = seeds.astype(np.bool_)
-    max_steps = _check_count("max_steps", max_steps, 0)
+    indptr, indices, n, threshold, seeds, max_steps = _cascade_inputs(
+        indptr, indices, thresholds, initially_active, max_steps)
+    observers_indptr, observers_indices = _observers(indptr, indices, n)
+    final = np.empty(n, dtype=np.bool_)
+    per_step = np.empty(min(max_steps, n) + 1, dtype=np.int64)
+    parallel = n >= _CASCADE_PARALLEL_FACTOR * engine.PARALLEL_FROM_AGENTS
+    cascade = kernels.watts_cascade if parallel else _watts_cascade_serial
+    # Every step but the last activates someone, so a cascade ends within N + 1 steps anyway.
+    steps = cascade(indptr, observers_indptr, observers_indices, threshold, seeds, _params(peer_weight=1.0),
+                    min(max_steps, n + 1), final, per_step)
+    return final, per_step[:steps + 1].copy()
 
-    threshold = np.maximum(thresholds, MIN_THRESHOLD)
+
+def _observers(indptr, indices, n):
+    """Who sees whom: the graph itself when its ties are mutual, else its transpose."""
+    if kernels.ties_are_mutual(indptr, indices):
+        return indptr, indices
+    observers_indptr = np.empty(n + 1, dtype=np.int64)
+    observers_indices = np.empty(indices.size, dtype=np.int32)
+    kernels.observer_lists(indptr, indices, observers_indptr, observers_indices)
+    return observers_indptr, observers_indices
+
+
+def threshold_cascade_full_model(indptr, indices, thresholds, initially_active,
+                                 max_steps: int) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`threshold_cascade` through the full model's kernels, one call of each per step.
+
+    Each step is one call of :func:`sim.kernels.neighbour_exposure` (unit weights, no weak ties,
+    "visible" meaning active) and one of :func:`sim.kernels.participation` with every mechanism
+    but peer influence switched off (the module docstring gives the mapping). Same arguments,
+    results and errors as :func:`threshold_cascade`, which must equal it (tests/test_classic.py);
+    slower, since every step reads every tie and decides for every node.
+    """
+    indptr, indices, n, threshold, seeds, max_steps = _cascade_inputs(
+        indptr, indices, thresholds, initially_active, max_steps)
     stage = np.where(seeds, CONTRIBUTOR, NON_USER).astype(np.int8)
     weak_ties = np.zeros((n, 0), dtype=np.int32)
     weak_count = np.zeros(n, dtype=np.int32)

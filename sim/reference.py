@@ -122,6 +122,20 @@ def contributing_cost(person, effort, customer_facing, safety, p):
     return cost
 
 
+def decide_contributing(stage, motivation, exposure, u_adopt, u_lapse, p):
+    """Start, keep or stop contributing, given what it is worth to them (``motivation``)."""
+    if _active(stage):
+        if u_lapse < p.lapse_rate * choice(-motivation - p.lapse_margin, p.decision_noise):
+            return LAPSED  # no longer worth it
+        return stage
+    relapse = p.relapse_penalty if stage == LAPSED else 0.0  # burnt once
+    on_a_whim = min(1.0, p.spontaneous_adoption + p.imitation * exposure)
+    start = 1.0 - (1.0 - on_a_whim) * (1.0 - choice(motivation - relapse, p.decision_noise))
+    if u_adopt < start:
+        return CONTRIBUTOR
+    return stage
+
+
 def participation(stage, has_access, weeks_with_access, threshold, propensity, is_formal_leader,
                   customer_facing, department, leader_signal, alignment, safety, reputation, habit,
                   exposure, active_neighbours, knowledge_density, p,
@@ -141,15 +155,7 @@ def participation(stage, has_access, weeks_with_access, threshold, propensity, i
                           exposure, active_neighbours, knowledge_density, novelty, p)
             effort = effort_of(person, threshold, habit, p)
             worth = drawn - contributing_cost(person, effort, customer_facing, safety, p)
-            if _active(now):
-                if u_lapse[person] < p.lapse_rate * choice(-worth - p.lapse_margin, p.decision_noise):
-                    nxt = LAPSED  # no longer worth it
-            else:
-                relapse = p.relapse_penalty if now == LAPSED else 0.0  # burnt once
-                on_a_whim = min(1.0, p.spontaneous_adoption + p.imitation * exposure[person])
-                start = 1.0 - (1.0 - on_a_whim) * (1.0 - choice(worth - relapse, p.decision_noise))
-                if u_adopt[person] < start:
-                    nxt = CONTRIBUTOR
+            nxt = decide_contributing(now, worth, exposure[person], u_adopt[person], u_lapse[person], p)
             if nxt == now and now in (NON_USER, READER):
                 reading = choice(drawn - p.reading_effort * effort, p.decision_noise)  # a share of the effort
                 if now == NON_USER and u_read[person] < p.reading_uptake * reading:

@@ -1,25 +1,31 @@
 """The model's kernels, with everything but one mechanism off, reduce to classic diffusion models.
 
 Watts (2002) threshold cascades and Bass (1969) diffusion, run by :mod:`sim.classic` through
-:func:`sim.kernels.neighbour_exposure` and :func:`sim.kernels.participation`, are checked
-against a plain-Python reference, hand-made cases, Watts' cascade window and the Bass curves.
+:func:`sim.kernels.neighbour_exposure` and :func:`sim.kernels.participation` (Bass, and the
+cascade's full-model path) or through the dedicated cascade kernel
+:func:`sim.kernels.watts_cascade`, which shares the participation rule
+(:func:`sim.kernels.decide_contributing`), are checked against each other, a plain-Python and a
+scipy-sparse reference, hand-made cases, Watts' cascade window and the Bass curves.
 """
 
 from __future__ import annotations
 
+import inspect
 import math
 
 import networkx as nx
 import numpy as np
 import pytest
+import scipy.sparse as sp
 
-from sim import classic, kernels
+from sim import classic, engine, kernels, reference
 from sim.classic import (
     MIN_THRESHOLD,
     bass_cdf,
     bass_discrete,
     simulate_bass,
     threshold_cascade,
+    threshold_cascade_full_model,
     vulnerable_cluster_condition_value,
     watts_cascade_condition,
 )
@@ -29,6 +35,7 @@ from sim.networks import csr_from_edges
 REFERENCE_SEED = 1969
 WINDOW_SEED = 2002
 BASS_SEEDS = (11, 12, 13, 14, 15)
+KERNEL_SEED = 1978
 
 
 # --- helpers --------------------------------------------------------------------------------
@@ -78,6 +85,85 @@ def erdos_renyi(rng, n, z):
     return csr_from_edges(n, rng.integers(0, n, m), rng.integers(0, n, m))
 
 
+def directed_csr(rng, n, m):
+    """A CSR of m random directed entries: rows sorted, self loops and repeated entries kept."""
+    src, dst = rng.integers(0, n, m), rng.integers(0, n, m)
+    order = np.lexsort((dst, src))
+    indptr = np.concatenate([[0], np.cumsum(np.bincount(src, minlength=n))]).astype(np.int64)
+    return indptr, dst[order].astype(np.int32)
+
+
+def scipy_cascade(indptr, indices, thresholds, initially_active, max_steps):
+    """Watts' synchronous rule as a scipy-sparse loop, thresholds taken literally (0 means 0).
+
+    ``share = (A @ active) / degree`` (0 without contacts; repeated entries count twice, as in
+    the CSR); ``active |= share >= threshold``; stop at the first step that changes nothing.
+    """
+    n = len(indptr) - 1
+    adjacency = sp.csr_array((np.ones(len(indices)), indices, indptr), shape=(n, n))
+    degree = np.diff(indptr).astype(np.float64)
+    active = np.asarray(initially_active, dtype=bool).copy()
+    counts = [int(active.sum())]
+    for _ in range(max_steps):
+        share = np.divide(adjacency @ active.astype(np.float64), degree, out=np.zeros(n), where=degree > 0)
+        new = active | (share >= thresholds)
+        if int(new.sum()) == counts[-1]:
+            break
+        active = new
+        counts.append(int(active.sum()))
+    return active, np.asarray(counts, dtype=np.int64)
+
+
+def run_cascade_kernel(indptr, indices, thresholds, initially_active, max_steps, parallel):
+    """kernels.watts_cascade (or its serial variant) on thresholds as given (not raised)."""
+    indptr, indices, n = classic._validate_graph(indptr, indices)
+    observers_indptr, observers_indices = classic._observers(indptr, indices, n)
+    final = np.empty(n, dtype=bool)
+    per_step = np.full(min(max_steps, n) + 1, -1, dtype=np.int64)
+    cascade = kernels.watts_cascade if parallel else classic._watts_cascade_serial
+    steps = cascade(indptr, observers_indptr, observers_indices, np.asarray(thresholds, dtype=np.float64),
+                    np.asarray(initially_active, dtype=bool), classic._params(peer_weight=1.0), max_steps,
+                    final, per_step)
+    assert (per_step[steps + 1:] == -1).all()  # nothing written past the steps it reports
+    return final, per_step[:steps + 1]
+
+
+def kernel_graphs():
+    """Graphs for the dedicated kernel: (name, indptr, indices), symmetric and not."""
+    rng = np.random.default_rng([KERNEL_SEED, 0])
+    graphs = [
+        ("er", *csr_of(nx.gnp_random_graph(600, 0.01, seed=int(rng.integers(2**31))))),
+        ("ws", *csr_of(nx.watts_strogatz_graph(500, 6, 0.1, seed=int(rng.integers(2**31))))),
+        ("ba", *csr_of(nx.barabasi_albert_graph(500, 2, seed=int(rng.integers(2**31))))),
+        ("sparse_isolated", *erdos_renyi(rng, 800, 0.7)),
+        ("er_large", *erdos_renyi(rng, 3000, 5.0)),
+        ("directed", *directed_csr(rng, 500, 2000)),
+        ("directed_sparse", *directed_csr(rng, 400, 300)),
+        ("path", *path_csr(60)),
+        ("no_ties", np.zeros(31, dtype=np.int64), np.zeros(0, dtype=np.int32)),
+        ("one_node", np.zeros(2, dtype=np.int64), np.zeros(0, dtype=np.int32)),
+        ("no_nodes", np.zeros(1, dtype=np.int64), np.zeros(0, dtype=np.int32)),
+    ]
+    return graphs
+
+
+def threshold_mixes(rng, n):
+    """Threshold arrays: continuous, exact fractions (the ">=" edge), 0, above 1 and +inf."""
+    mixed = rng.uniform(0.0, 0.5, n)
+    exact = rng.random(n) < 0.3
+    mixed[exact] = rng.choice([1 / 4, 1 / 3, 1 / 2, 2 / 3, 1.0], exact.sum())
+    mixed[rng.random(n) < 0.05] = 0.0
+    mixed[rng.random(n) < 0.03] = 1.5
+    mixed[rng.random(n) < 0.02] = np.inf
+    return {"mixed": mixed, "uniform_0.18": np.full(n, 0.18), "zero": np.zeros(n),
+            "above_one": np.full(n, 1.2), "low": rng.uniform(0.0, 0.15, n)}
+
+
+def seed_sets(rng, n):
+    return {"none": np.zeros(n, dtype=bool), "one": np.arange(n) == (n // 2),
+            "few": rng.random(n) < 0.01, "many": rng.random(n) < 0.1}
+
+
 # --- 1. against the plain-Python reference ---------------------------------------------------
 
 @pytest.mark.parametrize("case", ["er", "ws", "ba", "er_sparse_isolated"])
@@ -111,7 +197,7 @@ def test_threshold_cascade_matches_reference(case):
         assert got_counts[-1] == got_final.sum()
 
 
-def test_threshold_cascade_runs_through_the_model_kernels(monkeypatch):
+def test_full_model_path_runs_through_the_model_kernels(monkeypatch):
     calls = {"exposure": 0, "participation": 0}
     exposure, participation = kernels.neighbour_exposure, kernels.participation
 
@@ -127,11 +213,159 @@ def test_threshold_cascade_runs_through_the_model_kernels(monkeypatch):
     monkeypatch.setattr(kernels, "participation", count_participation)
     indptr, indices = path_csr(5)
     seeds = np.array([True, False, False, False, False])
-    _, counts = threshold_cascade(indptr, indices, np.full(5, 0.5), seeds, 100)
+    _, counts = threshold_cascade_full_model(indptr, indices, np.full(5, 0.5), seeds, 100)
     # 4 steps that activate someone plus the step that finds the fixed point.
     assert calls == {"exposure": 5, "participation": 5}
+    np.testing.assert_array_equal(counts, [1, 2, 3, 4, 5])
     simulate_bass(10, 0.1, 0.2, 3, seed=0)
     assert calls["participation"] == 8
+    # The dedicated kernel calls neither.
+    threshold_cascade(indptr, indices, np.full(5, 0.5), seeds, 100)
+    assert calls == {"exposure": 5, "participation": 8}
+
+
+# --- 1b. the dedicated kernel: the full model's rule, the full model's result -------------------
+
+def _names(function) -> set[str]:
+    return set(function.py_func.__code__.co_names)
+
+
+def test_cascade_kernel_and_participation_call_one_decision_rule():
+    """One function, not a copy: both kernels call decide_contributing, and the rule's
+    arithmetic (its only use of the Bass and lapse parameters) is written once, in it."""
+    rule = {"spontaneous_adoption", "imitation", "lapse_rate", "lapse_margin", "relapse_penalty"}
+    assert rule <= _names(kernels.decide_contributing)
+    assert "decide_contributing" in _names(kernels.participation)
+    assert not rule & _names(kernels.participation)
+    assert "_cascade_starts" in _names(kernels.watts_cascade)
+    assert {"decide_contributing", "exposure_share"} <= _names(kernels._cascade_starts)
+    assert not {"lapse_margin", "relapse_penalty"} & (_names(kernels.watts_cascade) | _names(kernels._cascade_starts))
+    assert "exposure_share" in _names(kernels.neighbour_exposure)
+    # The serial variant is the same code, compiled without parallel.
+    assert classic._watts_cascade_serial.py_func.__code__ is kernels.watts_cascade.py_func.__code__
+    source = inspect.getsource(kernels)
+    assert source.count("p.spontaneous_adoption + p.imitation") == 1
+    # The reference engine's participation calls its plain-Python twin of the rule.
+    assert "decide_contributing" in reference.participation.__code__.co_names
+    assert not rule & set(reference.participation.__code__.co_names)
+
+
+def test_decision_rule_is_identical_in_both_engines():
+    rng = np.random.default_rng([KERNEL_SEED, 1])
+    margins = [-np.inf, -1.0, -1e-12, 0.0, 1e-12, 0.3, np.inf]
+    for trial in range(60):
+        on = dict(decision_noise=float(rng.choice([0.0, 0.05, 0.5])),
+                  spontaneous_adoption=float(rng.choice([0.0, 0.01])), imitation=float(rng.choice([0.0, 0.2])),
+                  lapse_rate=float(rng.choice([0.0, 0.1, 1.0])), lapse_margin=float(rng.uniform(0, 0.3)),
+                  relapse_penalty=float(rng.uniform(0, 0.3)))
+        p = classic._params(**on)
+        for stage in (kernels.NON_USER, kernels.READER, kernels.CONTRIBUTOR, kernels.CHAMPION, kernels.LAPSED):
+            for m in margins + list(rng.normal(0, 0.5, 3)):
+                exposure, u_adopt, u_lapse = rng.random(3)
+                args = (np.int8(stage), float(m), float(exposure), float(u_adopt), float(u_lapse), p)
+                assert kernels.decide_contributing(*args) == reference.decide_contributing(*args)
+    # Without noise or Bass hazard it is the threshold rule, whatever the uniform.
+    p = classic._params(peer_weight=1.0)
+    for u in (0.0, 0.5, 0.999999):
+        assert kernels.decide_contributing(kernels.NON_USER, 0.0, 0.0, u, u, p) == kernels.CONTRIBUTOR
+        assert kernels.decide_contributing(kernels.NON_USER, -1e-300, 0.0, u, u, p) == kernels.NON_USER
+        assert kernels.decide_contributing(kernels.CONTRIBUTOR, -5.0, 0.0, u, u, p) == kernels.CONTRIBUTOR
+
+
+@pytest.mark.parametrize("name, indptr, indices", kernel_graphs(), ids=[g[0] for g in kernel_graphs()])
+def test_cascade_kernel_equals_the_full_model(name, indptr, indices):
+    """threshold_cascade (the dedicated kernel) gives exactly what the full participation kernel
+    gives with every other mechanism off: same final state, same count after every step."""
+    n = len(indptr) - 1
+    rng = np.random.default_rng([KERNEL_SEED, 2, n, len(indices)])
+    cascaded = 0
+    for label, thresholds in threshold_mixes(rng, n).items():
+        for seeds_label, seeds in seed_sets(rng, n).items():
+            for max_steps in (1000, 3):
+                got = threshold_cascade(indptr, indices, thresholds, seeds, max_steps)
+                want = threshold_cascade_full_model(indptr, indices, thresholds, seeds, max_steps)
+                case = (name, label, seeds_label, max_steps)
+                np.testing.assert_array_equal(got[0], want[0], err_msg=str(case))
+                np.testing.assert_array_equal(got[1], want[1], err_msg=str(case))
+                assert got[0].dtype == np.bool_ and got[1].dtype == np.int64
+                cascaded += len(got[1]) > 2
+    if len(indices) > n:  # graphs with enough ties: some runs must cascade over several steps
+        assert cascaded > 0
+
+
+@pytest.mark.parametrize("name, indptr, indices", kernel_graphs(), ids=[g[0] for g in kernel_graphs()])
+def test_cascade_kernel_equals_scipy_loop_and_its_variants_agree(name, indptr, indices):
+    """The kernel, serial and parallel, equals a scipy-sparse loop of Watts' rule, with the
+    thresholds taken literally: a threshold of 0 (not raised) starts a node, isolated or not,
+    in the first step, which the kernel's first pass over every node must catch."""
+    n = len(indptr) - 1
+    rng = np.random.default_rng([KERNEL_SEED, 3, n, len(indices)])
+    for label, thresholds in threshold_mixes(rng, n).items():
+        for seeds_label, seeds in seed_sets(rng, n).items():
+            want = scipy_cascade(indptr, indices, thresholds, seeds, 1000)
+            serial = run_cascade_kernel(indptr, indices, thresholds, seeds, 1000, parallel=False)
+            parallel = run_cascade_kernel(indptr, indices, thresholds, seeds, 1000, parallel=True)
+            for got in (serial, parallel):
+                np.testing.assert_array_equal(got[0], want[0], err_msg=str((name, label, seeds_label)))
+                np.testing.assert_array_equal(got[1], want[1], err_msg=str((name, label, seeds_label)))
+            if label == "zero" and n:  # literally 0: everyone without a seed starts in step 1
+                assert serial[0].all() and (len(serial[1]) == 2) == (not seeds.all())
+
+
+def test_threshold_cascade_variants_agree():
+    rng = np.random.default_rng([KERNEL_SEED, 4])
+    indptr, indices = erdos_renyi(rng, 5000, 4.0)
+    thresholds = rng.uniform(0.1, 0.25, 5000)
+    seeds = rng.random(5000) < 0.002
+    results = {}
+    for parallel in (False, True):
+        with engine.forced(parallel):
+            results[parallel] = threshold_cascade(indptr, indices, thresholds, seeds, 1000)
+    np.testing.assert_array_equal(results[False][0], results[True][0])
+    np.testing.assert_array_equal(results[False][1], results[True][1])
+    assert len(results[True][1]) > 5 and results[True][0].mean() > 0.5  # a real cascade
+
+
+def test_who_sees_whom():
+    rng = np.random.default_rng([KERNEL_SEED, 5])
+    for indptr, indices in (directed_csr(rng, 300, 1500), erdos_renyi(rng, 300, 4.0), directed_csr(rng, 50, 0)):
+        n = len(indptr) - 1
+        observers_indptr = np.empty(n + 1, dtype=np.int64)
+        observers_indices = np.empty(len(indices), dtype=np.int32)
+        kernels.observer_lists(indptr, indices, observers_indptr, observers_indices)
+        transposed = sp.csr_array((np.ones(len(indices)), indices, indptr), shape=(n, n)).T.tocsr()
+        transposed.sort_indices()
+        np.testing.assert_array_equal(observers_indptr, transposed.indptr)
+        np.testing.assert_array_equal(observers_indices, transposed.indices)
+        symmetric = (abs(transposed - transposed.T)).nnz == 0
+        assert kernels.ties_are_mutual(indptr, indices) == symmetric
+    # Symmetric graphs from csr_from_edges are mutual; one changed entry, or a repeat on one
+    # side only, is not; a directed cycle has equal in- and out-degrees but is not mutual.
+    indptr, indices = erdos_renyi(rng, 400, 3.0)
+    assert kernels.ties_are_mutual(indptr, indices)
+    changed = indices.copy()
+    changed[7] = (changed[7] + 1) % 400
+    assert not kernels.ties_are_mutual(indptr, changed)
+    assert kernels.ties_are_mutual(np.array([0, 2, 4]), np.array([1, 1, 0, 0], dtype=np.int32))
+    assert not kernels.ties_are_mutual(np.array([0, 2, 3]), np.array([1, 1, 0], dtype=np.int32))
+    assert kernels.ties_are_mutual(np.array([0, 1, 2]), np.array([0, 1], dtype=np.int32))  # self loops
+    cycle = np.arange(1, 6, dtype=np.int32) % 5
+    assert not kernels.ties_are_mutual(np.arange(6, dtype=np.int64), cycle)
+
+
+def test_cascade_kernel_refuses_a_rule_it_cannot_run():
+    indptr, indices = path_csr(4)
+    args = dict(thresholds=np.full(4, 0.5), initially_active=np.array([True, False, False, False]))
+    for on in (dict(decision_noise=0.1), dict(lapse_rate=0.5), dict(imitation=0.1),
+               dict(spontaneous_adoption=0.01)):
+        with pytest.raises(ValueError, match="deterministic"):
+            kernels.watts_cascade(indptr, indptr, indices, args["thresholds"], args["initially_active"],
+                                  classic._params(peer_weight=1.0, **on), 10, np.empty(4, dtype=bool),
+                                  np.empty(5, dtype=np.int64))
+    with pytest.raises(ValueError, match="shorter"):
+        kernels.watts_cascade(indptr, indptr, indices, args["thresholds"], args["initially_active"],
+                              classic._params(peer_weight=1.0), 10, np.empty(4, dtype=bool),
+                              np.empty(2, dtype=np.int64))
 
 
 # --- 2. hand-made cases ------------------------------------------------------------------------
@@ -164,6 +398,10 @@ def test_max_steps_is_respected():
     final0, counts0 = threshold_cascade(indptr, indices, np.full(10, 0.5), seeds, 0)
     np.testing.assert_array_equal(final0, seeds)
     np.testing.assert_array_equal(counts0, [1])
+    # A bound far beyond any cascade (and beyond int64) only lets it run to its end.
+    final_big, counts_big = threshold_cascade(indptr, indices, np.full(10, 0.5), seeds, 10**30)
+    assert final_big.all()
+    np.testing.assert_array_equal(counts_big, np.arange(1, 11))
 
 
 def test_isolated_nodes_never_activate_even_with_threshold_zero():
@@ -357,12 +595,13 @@ def _path():
     (lambda a: {**a, "max_steps": -1}, "max_steps"),
     (lambda a: {**a, "max_steps": 2.5}, "max_steps"),
 ])
-def test_threshold_cascade_rejects_bad_input(mutate, message):
+@pytest.mark.parametrize("cascade", [threshold_cascade, threshold_cascade_full_model])
+def test_threshold_cascade_rejects_bad_input(mutate, message, cascade):
     indptr, indices, thresholds, seeds = _path()
     args = dict(indptr=indptr, indices=indices, thresholds=thresholds,
                 initially_active=seeds, max_steps=10)
     with pytest.raises(ValueError, match=message):
-        threshold_cascade(**mutate(args))
+        cascade(**mutate(args))
 
 
 @pytest.mark.parametrize("kwargs, message", [
