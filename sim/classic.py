@@ -6,7 +6,7 @@ reductions *through the same numba code the model uses*, so the tests in
 ``tests/test_classic.py`` check the engine itself, not a re-implementation of it, against known
 results. :func:`simulate_bass` and :func:`threshold_cascade_full_model` call the model's kernels
 :func:`sim.kernels.neighbour_exposure` and :func:`sim.kernels.participation`, one call each per
-step. :func:`threshold_cascade` runs the dedicated kernel :func:`sim.kernels.watts_cascade`,
+step. :func:`threshold_cascade` runs the dedicated kernel :func:`sim.cascade.watts_cascade`,
 which decides with the participation rule itself (:func:`sim.kernels.decide_contributing`, one
 function that both kernels call, not a copy) and computes exposure with the same
 :func:`sim.kernels.exposure_share`, but reads only the ties of the nodes that start; the tests
@@ -29,7 +29,7 @@ Threshold cascades (Watts 2002)
     reading_lapse = 0`` keeps stages at non-user or contributor, and ``contribution_rate = 0``
     means nobody posts (so reputation, habit and attention play no part). One kernel call is one
     synchronous step: exposure is read from step ``t``, stages are written for step ``t + 1``.
-    :func:`sim.kernels.watts_cascade` takes the same parameters and feeds the same rule the
+    :func:`sim.cascade.watts_cascade` takes the same parameters and feeds the same rule the
     same net motivation, ``1 * exposure - threshold``, for every node whose exposure changed;
     the others would decide as they did the step before.
 
@@ -71,7 +71,7 @@ import math
 
 import numpy as np
 
-from . import engine, kernels
+from . import cascade, engine, kernels
 from .kernels import CONTRIBUTOR, NON_USER, ParticipationParams
 
 __all__ = [
@@ -233,13 +233,13 @@ def _cascade_inputs(indptr, indices, thresholds, initially_active, max_steps):
     return indptr, indices, n, np.maximum(thresholds, MIN_THRESHOLD), np.ascontiguousarray(seeds), max_steps
 
 
-#: :func:`sim.kernels.watts_cascade` compiled without ``parallel`` (as :mod:`sim.engine` does for
+#: :func:`sim.cascade.watts_cascade` compiled without ``parallel`` (as :mod:`sim.engine` does for
 #: the model's kernels), and how much larger than ``sim.engine.PARALLEL_FROM_AGENTS`` a graph must
 #: be for the parallel variant: the kernel reads the ties serially (only those of the nodes that
 #: start), and its ``prange`` loops are passes over the nodes that read no ties, which pay for
 #: waking numba's threads only on large graphs (on a shared 2-core machine the two variants were
 #: equally fast at 1M nodes and the serial one steadier at 100k).
-_watts_cascade_serial = engine._serial(kernels.watts_cascade)
+_watts_cascade_serial = engine._serial(cascade.watts_cascade)
 _CASCADE_PARALLEL_FACTOR = 50
 
 
@@ -249,7 +249,7 @@ def threshold_cascade(indptr, indices, thresholds, initially_active,
 
     In each step every inactive node whose share of active neighbours is at least its threshold
     becomes active, all at once (synchronous update); active nodes stay active. The cascade runs
-    in the dedicated kernel :func:`sim.kernels.watts_cascade`, whose decision is the participation
+    in the dedicated kernel :func:`sim.cascade.watts_cascade`, whose decision is the participation
     rule itself (:func:`sim.kernels.decide_contributing`, the function
     :func:`sim.kernels.participation` calls) with only peer influence switched on; it gives
     exactly what one call each of :func:`sim.kernels.neighbour_exposure` and
@@ -290,20 +290,20 @@ def threshold_cascade(indptr, indices, thresholds, initially_active,
     final = np.empty(n, dtype=np.bool_)
     per_step = np.empty(min(max_steps, n) + 1, dtype=np.int64)
     parallel = n >= _CASCADE_PARALLEL_FACTOR * engine.PARALLEL_FROM_AGENTS
-    cascade = kernels.watts_cascade if parallel else _watts_cascade_serial
+    kernel = cascade.watts_cascade if parallel else _watts_cascade_serial
     # Every step but the last activates someone, so a cascade ends within N + 1 steps anyway.
-    steps = cascade(indptr, observers_indptr, observers_indices, threshold, seeds, _params(peer_weight=1.0),
+    steps = kernel(indptr, observers_indptr, observers_indices, threshold, seeds, _params(peer_weight=1.0),
                     min(max_steps, n + 1), final, per_step)
     return final, per_step[:steps + 1].copy()
 
 
 def _observers(indptr, indices, n):
     """Who sees whom: the graph itself when its ties are mutual, else its transpose."""
-    if kernels.ties_are_mutual(indptr, indices):
+    if cascade.ties_are_mutual(indptr, indices):
         return indptr, indices
     observers_indptr = np.empty(n + 1, dtype=np.int64)
     observers_indices = np.empty(indices.size, dtype=np.int32)
-    kernels.observer_lists(indptr, indices, observers_indptr, observers_indices)
+    cascade.observer_lists(indptr, indices, observers_indptr, observers_indices)
     return observers_indptr, observers_indices
 
 

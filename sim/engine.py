@@ -19,7 +19,7 @@ from collections.abc import Iterator
 
 from numba import njit
 
-from . import kernels, rng
+from . import customers, kernels, rng
 
 #: The kernels whose loop is a ``prange``.
 PARALLEL_KERNELS = ("purpose_cascade", "neighbour_exposure", "participation", "recognition", "safety_update",
@@ -40,10 +40,13 @@ def _serial(kernel):
 #: The counter-based uniforms of a week (sim/rng.py), filled in the calling thread.
 serial_fill_uniforms = _serial(rng.fill_uniforms)
 
-#: :mod:`sim.kernels` with every parallel kernel replaced by its serial variant.
-serial = types.SimpleNamespace(**{name: getattr(kernels, name) for name in dir(kernels) if not name.startswith("_")})
+#: The week's kernels as compiled (:mod:`sim.kernels` and :mod:`sim.customers`), by name.
+parallel = types.SimpleNamespace(**{name: getattr(module, name) for module in (kernels, customers)
+                                    for name in dir(module) if not name.startswith("_")})
+#: The same with every parallel kernel replaced by its serial variant.
+serial = types.SimpleNamespace(**vars(parallel))
 for _name in PARALLEL_KERNELS:
-    setattr(serial, _name, _serial(getattr(kernels, _name)))
+    setattr(serial, _name, _serial(getattr(parallel, _name)))
 
 
 @contextlib.contextmanager

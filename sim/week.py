@@ -34,7 +34,8 @@ import numpy as np
 from numba import njit
 
 from . import rng as _rng
-from .kernels import (CHAMPION, CONTRIBUTOR, LAPSED, NON_USER, READER, CustomerParams, ParticipationParams,
+from .customers import CustomerParams
+from .kernels import (CHAMPION, CONTRIBUTOR, LAPSED, NON_USER, READER, ParticipationParams,
                       SafetyParams)
 
 # --- indices into the float64 ``tot`` array (organisation totals of the run) --------------------
@@ -416,162 +417,6 @@ def recognise(net, st, c, lv, feedback, buf):
 
 
 # ------------------------------------------------------------------ the schedule (004, 003, 001)
-def schedule(net, st, cs, sch, c, lv, tot, departed, evlog, wkey, week, buf):
-    """This week's waves, shocks and turnover, in that order; returns ``departed``."""
-    n = st.stage.shape[0]
-    if c.rollout_all:
-        if week == 0:
-            for i in range(n):
-                st.has_access[i] = True
-    else:
-        for j in range(sch.wave_week.shape[0]):
-            if sch.wave_week[j] == week:
-                wave(st, sch, c, evlog, tot, wkey, week, j, buf)
-    if c.use_shocks:
-        for j in range(sch.shock_week.shape[0]):
-            if sch.shock_week[j] == week:
-                departed = shock(net, st, cs, c, lv, tot, departed, evlog, wkey, week, sch.shock_kind[j],
-                                 sch.shock_severity[j], buf)
-    leavers = 0
-    if c.use_turnover and c.turnover_rate > 0.0:
-        for i in range(n):
-            if buf.u[8][i] < c.turnover_rate:
-                buf.seats[leavers] = i
-                leavers += 1
-        departed = replace_seats(st, c, tot, departed, wkey, buf.seats[:leavers])
-    tot[T_LEAVERS] = leavers
-    return departed
-
-
-def log_event(evlog, tot, week, code, value, extra):
-    k = int(tot[T_EVENTS])
-    if k < evlog.shape[0]:
-        evlog[k, 0] = week
-        evlog[k, 1] = code
-        evlog[k, 2] = value
-        evlog[k, 3] = extra
-        tot[T_EVENTS] = k + 1
-
-
-def wave(st, sch, c, evlog, tot, wkey, week, j, buf):
-    """Give access to a wave's seats: whole teams, or as many people scattered at random (004).
-
-    A scattered wave gives the number of new seats its departments would have received to the
-    eligible people without access who draw the smallest ``SCATTER`` uniforms this week.
-    """
-    n = st.stage.shape[0]
-    count = 0
-    pool = 0
-    for i in range(n):
-        eligible = st.early_adopter[i] or not c.early_scope
-        if eligible and not st.has_access[i]:
-            buf.seats[pool] = i
-            pool += 1
-            if sch.wave_mask[j, i]:
-                count += 1
-    if sch.wave_scattered[j]:
-        draws = buf.seen[:pool]
-        for a in range(pool):
-            draws[a] = uniform(wkey, SCATTER, buf.seats[a])
-        order = np.argsort(draws, kind="mergesort")
-        for a in range(count):
-            st.has_access[buf.seats[order[a]]] = True
-    else:
-        for a in range(pool):
-            i = buf.seats[a]
-            if sch.wave_mask[j, i]:
-                st.has_access[i] = True
-    log_event(evlog, tot, week, EVENT_WAVE, count, 1.0 if sch.wave_scattered[j] else 0.0)
-
-
-def shock(net, st, cs, c, lv, tot, departed, evlog, wkey, week, kind, severity, buf):
-    """Scheduled events (mechanism 11): they change state or levers, never the rules."""
-    if kind == CRISIS:  # an activist attack on the company page (003)
-        m = cs.aware.shape[0]
-        chance = c.crisis_hit_chance * severity
-        for k in range(m):
-            if cs.aware[k]:
-                if cs.problem_age[k] < 0 and uniform(wkey, CRISIS_HIT, k) < chance:
-                    cs.problem_age[k] = 0
-                cs.trust[k] = max(0.0, cs.trust[k] - c.crisis_trust_loss * severity)
-        waiting = 0
-        for k in range(m):
-            if cs.member[k] and cs.problem_age[k] >= 0:
-                waiting += 1
-        tot[T_OPEN_MEMBER_PROBLEMS] = waiting  # the attack's questions
-        tot[T_CRISIS] = max(tot[T_CRISIS], severity)
-    elif kind == VIRAL_MISTAKE:  # an employee's mistake goes viral (003, 002)
-        tot[T_VIRAL] = severity
-        if c.use_culture:
-            loss = min(1.0, c.blame_impact * c.blame_culture * severity * c.fear_contagion)
-            repair = c.candour_repair * (1.0 - c.blame_culture) * c.mistake_candour * severity
-            for i in range(st.safety.shape[0]):
-                s = st.safety[i] * (1.0 - loss)
-                st.safety[i] = s + repair * (1.0 - s)
-    elif kind == LEADER_LEAVES:  # a committed executive sponsor leaves (004)
-        leaving = -1
-        first = -1
-        for i in range(st.stage.shape[0]):
-            if net.is_executive[i]:
-                if first < 0:
-                    first = i
-                if leaving < 0 and (st.stage[i] == CONTRIBUTOR or st.stage[i] == CHAMPION):
-                    leaving = i
-        if leaving < 0:
-            leaving = first
-        buf.seats[0] = leaving
-        departed = replace_seats(st, c, tot, departed, wkey, buf.seats[:1])
-        lv[L_COMMITMENT] = lv[L_COMMITMENT] * (1.0 - severity)
-    else:  # legal tightens the firewall (001)
-        lv[L_FRICTION] = max(lv[L_FRICTION], severity)
-        lv[L_OPEN] = lv[L_OPEN] * (1.0 - severity)
-    log_event(evlog, tot, week, kind, severity, 0.0)
-    return departed
-
-
-def replace_seats(st, c, tot, departed, wkey, seats):
-    """The people in ``seats`` (sorted) leave; newcomers take their seats (fresh draws, no history).
-
-    What a leaver who had used the platform wrote stays in ``departed`` (van Mierlo counted every
-    member); their weak ties leave with them.
-    """
-    drop_weak_ties(seats, st.weak_ties, st.weak_count)  # called every week, so it compiles with the rest
-    k = int(tot[T_DEPARTED])
-    for a in range(seats.shape[0]):
-        i = seats[a]
-        if st.last_view[i] >= 1:
-            if k >= departed.shape[0]:
-                grown = np.zeros(2 * departed.shape[0] + 16, dtype=np.int64)
-                grown[:k] = departed[:k]
-                departed = grown
-            departed[k] = st.contributions[i]
-            k += 1
-        z = normal(wkey, NEWCOMER_THRESHOLD_1, NEWCOMER_THRESHOLD_2, i)
-        bar = min(c.threshold_cap, max(0.0, c.threshold_mean + c.threshold_sd * z))
-        st.threshold[i] = c.workforce_effort * bar
-        st.receptiveness[i] = c.receptiveness_min + (1.0 - c.receptiveness_min) * uniform(
-            wkey, NEWCOMER_RECEPTIVENESS, i)
-        sigma = c.propensity_spread
-        st.propensity[i] = math.exp(-0.5 * sigma * sigma + sigma * normal(wkey, NEWCOMER_PROPENSITY_1,
-                                                                           NEWCOMER_PROPENSITY_2, i))
-        st.early_adopter[i] = st.threshold[i] <= c.early_cutoff
-        st.stage[i] = NON_USER
-        st.weeks_with_access[i] = 0
-        st.clarity[i] = 0.0
-        st.alignment[i] = 0.0
-        st.safety[i] = c.initial_safety
-        st.reputation[i] = 0.0
-        st.habit[i] = 0.0
-        st.contributions[i] = 0
-        st.praise[i] = 0.0
-        st.last_view[i] = NEVER
-        st.last_react[i] = NEVER
-        st.last_post[i] = NEVER
-    tot[T_DEPARTED] = k
-    return departed
-
-
-# ------------------------------------------------------------------ customers (000, 002, 003, 004)
 def customer_week(net, st, cs, c, lv, tot, wkey, week, buf):
     """One week of customers, and what they do to staff; returns the number of new ideas."""
     n = st.stage.shape[0]
@@ -945,16 +790,17 @@ def build(engine: str) -> dict[str, Any]:
     one row of outputs.
     """
     from . import engine as variants
-    from . import kernels, reference
+    from . import customers, kernels, reference
+    from . import schedule as events
 
     namespace = _constants()
     namespace["__name__"] = __name__  # numba's cache finds the functions' module by this name
     if engine == "numba":
         for name in KERNEL_NAMES:
-            namespace[name] = getattr(kernels, name)
+            namespace[name] = getattr(variants.parallel, name)
             namespace[f"{name}_s"] = getattr(variants.serial, name)
         namespace.update(grow_weak_ties=kernels.grow_weak_ties, drop_weak_ties=kernels.drop_weak_ties,
-                         update_friend_counts=kernels.update_friend_counts,
+                         update_friend_counts=customers.update_friend_counts,
                          week_key=_rng.week_key, uniform=_rng.uniform, normal=_rng.normal,
                          fill_uniforms=_rng.fill_uniforms, fill_uniforms_s=variants.serial_fill_uniforms)
     else:
@@ -966,7 +812,7 @@ def build(engine: str) -> dict[str, Any]:
                          fill_uniforms=_rng.fill_uniforms_np, fill_uniforms_s=_rng.fill_uniforms_np)
     stamp = source_fingerprint()
     for name in ORCHESTRATION:
-        original = globals()[name]
+        original = globals()[name] if name in globals() else getattr(events, name)
         copy = types.FunctionType(original.__code__, namespace, name, original.__defaults__, original.__closure__)
         # numba names its cache files after the qualified name, and invalidates a cached function
         # only when its own file changes, not when a kernel it calls (in another file) does: the
@@ -978,7 +824,7 @@ def build(engine: str) -> dict[str, Any]:
 
 
 #: The modules whose code or types the compiled week depends on.
-DEPENDENCIES = ("week", "kernels", "rng", "engine", "state", "scenario", "parameters", "behaviour")
+DEPENDENCIES = ("week", "schedule", "kernels", "customers", "rng", "engine", "state", "scenario", "parameters", "behaviour")
 
 
 def source_fingerprint(folder: Any = None) -> str:

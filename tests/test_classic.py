@@ -3,7 +3,7 @@
 Watts (2002) threshold cascades and Bass (1969) diffusion, run by :mod:`sim.classic` through
 :func:`sim.kernels.neighbour_exposure` and :func:`sim.kernels.participation` (Bass, and the
 cascade's full-model path) or through the dedicated cascade kernel
-:func:`sim.kernels.watts_cascade`, which shares the participation rule
+:func:`sim.cascade.watts_cascade`, which shares the participation rule
 (:func:`sim.kernels.decide_contributing`), are checked against each other, a plain-Python and a
 scipy-sparse reference, hand-made cases, Watts' cascade window and the Bass curves.
 """
@@ -18,7 +18,7 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
-from sim import classic, engine, kernels, reference
+from sim import cascade, classic, engine, kernels, reference
 from sim.classic import (
     MIN_THRESHOLD,
     bass_cdf,
@@ -115,13 +115,13 @@ def scipy_cascade(indptr, indices, thresholds, initially_active, max_steps):
 
 
 def run_cascade_kernel(indptr, indices, thresholds, initially_active, max_steps, parallel):
-    """kernels.watts_cascade (or its serial variant) on thresholds as given (not raised)."""
+    """cascade.watts_cascade (or its serial variant) on thresholds as given (not raised)."""
     indptr, indices, n = classic._validate_graph(indptr, indices)
     observers_indptr, observers_indices = classic._observers(indptr, indices, n)
     final = np.empty(n, dtype=bool)
     per_step = np.full(min(max_steps, n) + 1, -1, dtype=np.int64)
-    cascade = kernels.watts_cascade if parallel else classic._watts_cascade_serial
-    steps = cascade(indptr, observers_indptr, observers_indices, np.asarray(thresholds, dtype=np.float64),
+    kernel = cascade.watts_cascade if parallel else classic._watts_cascade_serial
+    steps = kernel(indptr, observers_indptr, observers_indices, np.asarray(thresholds, dtype=np.float64),
                     np.asarray(initially_active, dtype=bool), classic._params(peer_weight=1.0), max_steps,
                     final, per_step)
     assert (per_step[steps + 1:] == -1).all()  # nothing written past the steps it reports
@@ -237,12 +237,12 @@ def test_cascade_kernel_and_participation_call_one_decision_rule():
     assert rule <= _names(kernels.decide_contributing)
     assert "decide_contributing" in _names(kernels.participation)
     assert not rule & _names(kernels.participation)
-    assert "_cascade_starts" in _names(kernels.watts_cascade)
-    assert {"decide_contributing", "exposure_share"} <= _names(kernels._cascade_starts)
-    assert not {"lapse_margin", "relapse_penalty"} & (_names(kernels.watts_cascade) | _names(kernels._cascade_starts))
+    assert "_cascade_starts" in _names(cascade.watts_cascade)
+    assert {"decide_contributing", "exposure_share"} <= _names(cascade._cascade_starts)
+    assert not {"lapse_margin", "relapse_penalty"} & (_names(cascade.watts_cascade) | _names(cascade._cascade_starts))
     assert "exposure_share" in _names(kernels.neighbour_exposure)
     # The serial variant is the same code, compiled without parallel.
-    assert classic._watts_cascade_serial.py_func.__code__ is kernels.watts_cascade.py_func.__code__
+    assert classic._watts_cascade_serial.py_func.__code__ is cascade.watts_cascade.py_func.__code__
     source = inspect.getsource(kernels)
     assert source.count("p.spontaneous_adoption + p.imitation") == 1
     # The reference engine's participation calls its plain-Python twin of the rule.
@@ -332,25 +332,25 @@ def test_who_sees_whom():
         n = len(indptr) - 1
         observers_indptr = np.empty(n + 1, dtype=np.int64)
         observers_indices = np.empty(len(indices), dtype=np.int32)
-        kernels.observer_lists(indptr, indices, observers_indptr, observers_indices)
+        cascade.observer_lists(indptr, indices, observers_indptr, observers_indices)
         transposed = sp.csr_array((np.ones(len(indices)), indices, indptr), shape=(n, n)).T.tocsr()
         transposed.sort_indices()
         np.testing.assert_array_equal(observers_indptr, transposed.indptr)
         np.testing.assert_array_equal(observers_indices, transposed.indices)
         symmetric = (abs(transposed - transposed.T)).nnz == 0
-        assert kernels.ties_are_mutual(indptr, indices) == symmetric
+        assert cascade.ties_are_mutual(indptr, indices) == symmetric
     # Symmetric graphs from csr_from_edges are mutual; one changed entry, or a repeat on one
     # side only, is not; a directed cycle has equal in- and out-degrees but is not mutual.
     indptr, indices = erdos_renyi(rng, 400, 3.0)
-    assert kernels.ties_are_mutual(indptr, indices)
+    assert cascade.ties_are_mutual(indptr, indices)
     changed = indices.copy()
     changed[7] = (changed[7] + 1) % 400
-    assert not kernels.ties_are_mutual(indptr, changed)
-    assert kernels.ties_are_mutual(np.array([0, 2, 4]), np.array([1, 1, 0, 0], dtype=np.int32))
-    assert not kernels.ties_are_mutual(np.array([0, 2, 3]), np.array([1, 1, 0], dtype=np.int32))
-    assert kernels.ties_are_mutual(np.array([0, 1, 2]), np.array([0, 1], dtype=np.int32))  # self loops
+    assert not cascade.ties_are_mutual(indptr, changed)
+    assert cascade.ties_are_mutual(np.array([0, 2, 4]), np.array([1, 1, 0, 0], dtype=np.int32))
+    assert not cascade.ties_are_mutual(np.array([0, 2, 3]), np.array([1, 1, 0], dtype=np.int32))
+    assert cascade.ties_are_mutual(np.array([0, 1, 2]), np.array([0, 1], dtype=np.int32))  # self loops
     cycle = np.arange(1, 6, dtype=np.int32) % 5
-    assert not kernels.ties_are_mutual(np.arange(6, dtype=np.int64), cycle)
+    assert not cascade.ties_are_mutual(np.arange(6, dtype=np.int64), cycle)
 
 
 def test_cascade_kernel_refuses_a_rule_it_cannot_run():
@@ -359,11 +359,11 @@ def test_cascade_kernel_refuses_a_rule_it_cannot_run():
     for on in (dict(decision_noise=0.1), dict(lapse_rate=0.5), dict(imitation=0.1),
                dict(spontaneous_adoption=0.01)):
         with pytest.raises(ValueError, match="deterministic"):
-            kernels.watts_cascade(indptr, indptr, indices, args["thresholds"], args["initially_active"],
+            cascade.watts_cascade(indptr, indptr, indices, args["thresholds"], args["initially_active"],
                                   classic._params(peer_weight=1.0, **on), 10, np.empty(4, dtype=bool),
                                   np.empty(5, dtype=np.int64))
     with pytest.raises(ValueError, match="shorter"):
-        kernels.watts_cascade(indptr, indptr, indices, args["thresholds"], args["initially_active"],
+        cascade.watts_cascade(indptr, indptr, indices, args["thresholds"], args["initially_active"],
                               classic._params(peer_weight=1.0), 10, np.empty(4, dtype=bool),
                               np.empty(2, dtype=np.int64))
 
