@@ -581,14 +581,18 @@ def levers_command(
 
 @command("bench")
 def bench_command(
-    sizes: Annotated[str, typer.Option(help="Comma-separated population sizes, e.g. 10k,100k,1m.")] = "10k,100k,1m",
+    sizes: Annotated[str, typer.Option(
+        help="Comma-separated population sizes, e.g. 10k,100k,1m (add 10m: 10M agents).")] = "10k,100k,1m",
     quick: Annotated[bool, typer.Option("--quick", help="Fewer weeks and repetitions.")] = False,
     python_steps: Annotated[Optional[int], typer.Option(
         "--python-steps", min=0, help="Weeks to time with the python engine (default: the benchmark's own).")]
     = None,
     sections: Annotated[str, typer.Option(
-        "--sections", help="Comma-separated sections to run: compile, sizes, edges, default, baseline (a week "
-                           "against model v1, v0.1.0).")] = "compile,sizes,edges,default,baseline",
+        "--sections", help="Comma-separated sections to run (default all): compile, startup, sizes, floor, mesa, "
+                           "edges, default, throughput, cascade, engine, baseline (see sim/bench.py).")] = "all",
+    json_output: Annotated[bool, typer.Option(
+        "--json", help="Print one JSON object with every figure and the targets (keys: README, Performance).")]
+    = False,
 ) -> None:
     """Time the engines at several population sizes (see sim/bench.py)."""
     import importlib
@@ -609,8 +613,8 @@ def bench_command(
         except (ValueError, OverflowError):
             raise UserInputError(f"{name!r} is not a population size; allowed: a number of agents with k or m, "
                                  "e.g. 10k,100k,1m", source="--sizes") from None
-    chosen = [part.strip() for part in sections.split(",") if part.strip()]
-    known = ("compile", "sizes", "edges", "default", "baseline")
+    known = tuple(getattr(bench, "SECTIONS", ("compile", "sizes", "edges", "default", "baseline")))
+    chosen = list(known) if sections.strip() == "all" else [part.strip() for part in sections.split(",") if part.strip()]
     unknown = [part for part in chosen if part not in known]
     if unknown or not chosen:
         raise UserInputError(f"{(unknown or [sections])[0]!r} is not a section; allowed: {', '.join(known)}",
@@ -618,6 +622,8 @@ def bench_command(
     kwargs: dict[str, Any] = {"sizes": names, "quick": quick, "sections": chosen}
     if python_steps is not None:
         kwargs["python_steps"] = python_steps
+    if json_output:
+        kwargs["json_output"] = True
     bench.main(**kwargs)
 
 
