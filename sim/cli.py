@@ -589,12 +589,12 @@ def bench_command(
     = None,
     sections: Annotated[str, typer.Option(
         "--sections", help="Comma-separated sections to run (default all): compile, startup, sizes, floor, mesa, "
-                           "edges, default, throughput, cascade, engine, baseline (see sim/bench.py).")] = "all",
+                           "edges, default, throughput, cascade, engine, baseline (see sim/bench/).")] = "all",
     json_output: Annotated[bool, typer.Option(
         "--json", help="Print one JSON object with every figure and the targets (keys: README, Performance).")]
     = False,
 ) -> None:
-    """Time the engines at several population sizes (see sim/bench.py)."""
+    """Time the engines at several population sizes (see sim/bench/)."""
     import importlib
 
     try:
@@ -602,7 +602,7 @@ def bench_command(
     except ModuleNotFoundError as exc:
         if exc.name != f"{__package__}.bench":
             raise
-        typer.echo("error: the benchmark module sim/bench.py is not available in this install", err=True)
+        typer.echo("error: the benchmark package sim/bench/ is not available in this install", err=True)
         raise typer.Exit(1) from None
     names = [s.strip() for s in sizes.split(",") if s.strip()]
     if not names:

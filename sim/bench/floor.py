@@ -1,8 +1,8 @@
 """The floor this machine allows: a bare synchronous threshold step over the model's edges.
 
-``socialsim bench`` divides the full model's time per week by the time of this step (issue 8:
-"<= 4x the bare threshold step over the same edges" for the small organisation, "<= 3x" at 1M
-agents). The step is the least a week over these edges can cost: for every node, count its
+``socialsim bench`` (sections 2 and 7) divides the full model's time per week by the time of
+this step (issue 8: "<= 4x the bare threshold step over the same edges" for the small
+organisation, "<= 3x" at 1M agents). The step is the least a week over these edges can cost: for every node, count its
 active neighbours over a CSR row, compare the share with the node's threshold, write the next
 state into a second array (reads step ``t``, writes step ``t + 1``); no parameters, no random
 numbers, no sums. Every node's row is read every step (an active node's too), so the work is
@@ -18,6 +18,8 @@ so the same kernel also serves as the "bare kernel" row of the cascade compariso
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 import numpy as np
 from numba import njit, prange
@@ -131,3 +133,11 @@ def time_floor(indptr: np.ndarray, indices: np.ndarray, steps: int, repeats: int
     out["repeats"] = k
     out["active_share"] = float(final.mean()) if final.size else 0.0
     return out
+
+
+def floor_of_model(model, weeks: int, repeats: int) -> dict[str, Any]:
+    """The bare step over all of ``model``'s edges, ``weeks`` times: ``floor_*`` figures of a bench row."""
+    indptr, indices = model_csr(model)
+    timed = time_floor(indptr, indices, weeks, repeats=repeats)
+    return {"floor_parallel_s": timed["parallel_s"], "floor_serial_s": timed["serial_s"], "floor_s": timed["floor_s"],
+            "floor_repeats": timed["repeats"], "floor_nnz": int(indices.size)}

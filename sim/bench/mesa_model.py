@@ -434,7 +434,7 @@ class MesaObjectModel(mesa.Model):
             raise ValueError("the Mesa object baseline does not implement shocks; allowed: a scenario without shocks")
         super().__init__(rng=seed)
         if network_model is None:
-            from .model import SocialBusinessModel
+            from ..model import SocialBusinessModel
 
             network_model = SocialBusinessModel(scenario, seed=seed)
         org, market = network_model.org, network_model.market
