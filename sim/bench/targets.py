@@ -99,7 +99,7 @@ def _size_row(bench: dict[str, Any], size: str) -> tuple[dict[str, Any] | None, 
     meta = bench.get("meta") or {}
     why = f"not measured (size {size} not run"
     if meta.get("sizes") is not None:
-        why += f"; sizes requested: {', '.join(meta['sizes']) or 'none'}"
+        why += f"; sizes run: {', '.join(meta['sizes']) or 'none'}"
     if meta.get("quick") and size in ("1m", "10m"):
         why += "; --quick runs sizes above 100k only when named in --sizes"
     return None, why + ")"
