@@ -57,15 +57,25 @@ def load_average() -> float:
 
 
 def _dispatchers() -> list[Any]:
-    """Every numba dispatcher a run can call: the kernels, their serial twins, the compiled week."""
+    """Every numba dispatcher a run can call: in any loaded ``sim`` module (kernels, their serial
+    twins in namespaces, the compiled week of :mod:`sim.week`), whatever file holds them."""
+    import types
+
     from numba.core.registry import CPUDispatcher
 
-    from .. import engine, kernels, rng, week
-
-    spaces = [vars(kernels), vars(engine.serial), vars(engine), vars(rng), week._BUILT.get("numba", {})]
+    spaces: list[dict[str, Any]] = []
+    for name, module in list(sys.modules.items()):
+        if module is None or not (name == "sim" or name.startswith("sim.")) or name.startswith("sim.bench"):
+            continue
+        space = vars(module)
+        spaces.append(space)
+        spaces.extend(vars(v) for v in space.values() if isinstance(v, types.SimpleNamespace))
+        built = space.get("_BUILT")  # sim.week: the compiled week's namespace per engine
+        if isinstance(built, dict):
+            spaces.extend(v for v in built.values() if isinstance(v, dict))
     found: dict[int, Any] = {}
     for space in spaces:
-        for value in space.values():
+        for value in list(space.values()):
             if isinstance(value, CPUDispatcher):
                 found[id(value)] = value
     return list(found.values())
