@@ -152,7 +152,9 @@ def summary(bench: dict[str, Any], targets: pd.DataFrame) -> str:
     for r in records(bench.get("throughput")):
         parts.append(f"{r['population'].capitalize()} organisation: {r['serial_runs_per_s']:.1f} runs/s serial, "
                      f"{r['cluster_runs_per_s']:.1f} on 2 Dask workers (efficiency {r['cluster_efficiency']:.0%}, "
-                     f"{r['cluster_overhead_ms_per_run']:.1f} ms overhead a run).")
+                     f"{r['cluster_overhead_ms_per_run']:.1f} ms a run over perfect scaling, "
+                     f"{r['dask_overhead_ms_per_run']:.1f} ms over two plain processes, "
+                     f"efficiency {r['two_processes_efficiency']:.0%}).")
     cascade = bench.get("cascade")
     if cascade:
         text = (f"threshold_cascade on {cascade['nodes']:,} nodes: {cascade['cascade_s'] * 1000:.1f} ms, "
