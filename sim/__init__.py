@@ -18,7 +18,7 @@ import os
 from typing import TYPE_CHECKING, Any
 
 # numba's OpenMP threads spin between parallel kernel calls by default; on a shared 2-core
-# machine that cost ~10 ms per call (sim/bench.py measured it). Sleeping threads cost nothing.
+# machine that cost ~10 ms per call (socialsim bench measured it). Sleeping threads cost nothing.
 # Must be set before numba loads OpenMP; a user's own setting wins.
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
