@@ -11,8 +11,12 @@ import sys
 from pathlib import Path
 
 # One numba thread per process: replicates run in parallel processes instead (see compute.py).
-# Set before numba is first imported; results do not depend on it.
-os.environ.setdefault("NUMBA_NUM_THREADS", "1")
+# Only before numba is first imported: numba re-reads the variable at every compile and refuses a
+# value that differs from its running thread pool (a host that imported numba already, such as
+# a test harness running this script in its own process, keeps its setting). Results do not
+# depend on it.
+if "numba" not in sys.modules:
+    os.environ.setdefault("NUMBA_NUM_THREADS", "1")
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
