@@ -239,7 +239,7 @@ def _cascade_inputs(indptr, indices, thresholds, initially_active, max_steps):
 #: start), and its ``prange`` loops are passes over the nodes that read no ties, which pay for
 #: waking numba's threads only on large graphs (on a shared 2-core machine the two variants were
 #: equally fast at 1M nodes and the serial one steadier at 100k).
-_watts_cascade_serial = engine._serial(cascade.watts_cascade)
+_watts_cascade_serial = engine.serial_variant(cascade.watts_cascade)
 _CASCADE_PARALLEL_FACTOR = 50
 
 

@@ -28,7 +28,7 @@ PARALLEL_KERNELS = ("purpose_cascade", "neighbour_exposure", "participation", "r
 PARALLEL_FROM_AGENTS = 20_000
 
 
-def _serial(kernel):
+def serial_variant(kernel):
     """The kernel compiled without ``parallel``, as a function of its own (own cache entry)."""
     py = kernel.py_func
     copy = types.FunctionType(py.__code__, py.__globals__, f"{py.__name__}_serial", py.__defaults__, py.__closure__)
@@ -38,7 +38,7 @@ def _serial(kernel):
 
 
 #: The counter-based uniforms of a week (sim/rng.py), filled in the calling thread.
-serial_fill_uniforms = _serial(rng.fill_uniforms)
+serial_fill_uniforms = serial_variant(rng.fill_uniforms)
 
 #: The week's kernels as compiled (:mod:`sim.kernels` and :mod:`sim.customers`), by name.
 parallel = types.SimpleNamespace(**{name: getattr(module, name) for module in (kernels, customers)
@@ -46,7 +46,7 @@ parallel = types.SimpleNamespace(**{name: getattr(module, name) for module in (k
 #: The same with every parallel kernel replaced by its serial variant.
 serial = types.SimpleNamespace(**vars(parallel))
 for _name in PARALLEL_KERNELS:
-    setattr(serial, _name, _serial(getattr(parallel, _name)))
+    setattr(serial, _name, serial_variant(getattr(parallel, _name)))
 
 
 @contextlib.contextmanager

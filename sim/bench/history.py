@@ -36,39 +36,35 @@ ENGINE_REF = "6362d917248b436f07f83fd51757b99a1ad64007"
 #: The code a week's speed is compared with (section 5): the last commit of model v1 (tag v0.1.0;
 #: the commit itself, so a clone without tags still has it).
 BASELINE_REF = "28607b266288046bffc68a23becb00d2d28b230f"
-#: Section 5: seconds per week of two presets on two populations (median of RUNS runs).
-_TIME_WEEKS = """
+#: The start of both timing scripts: ``median_run(scenario)``, the median seconds of RUNS runs
+#: after a first one that compiles or loads the kernels and warms the caches. Only the public
+#: API (``sim.run``, ``load_scenario``, ``Scenario``), which every compared revision has.
+_TIMER = """
 import json, statistics, sys, time
 import sim
-from sim.scenario import load_scenario
+from sim.scenario import Scenario, load_scenario
 out = {"sim": sim.__file__}
-for preset in ("provide_and_pray", "purpose_led_stepwise"):
-    for population in ("small", "default"):
-        scenario = load_scenario(preset).with_population(population)
-        sim.run(scenario, seed=0)  # compile or load the kernels, warm the caches
-        times = []
-        for seed in range(RUNS):
-            t = time.perf_counter()
-            sim.run(scenario, seed=seed + 1)
-            times.append(time.perf_counter() - t)
-        out[f"{preset}/{population}"] = statistics.median(times) / scenario.weeks
-print(json.dumps(out))
-"""
-#: Section 11: a whole sim.run of the default scenario on two populations (seconds, median).
-_TIME_RUNS = """
-import json, statistics, sys, time
-import sim
-from sim.scenario import Scenario
-out = {"sim": sim.__file__}
-for population in ("small", "default"):
-    scenario = Scenario().with_population(population)
-    sim.run(scenario, seed=0)  # compile or load the kernels, warm the caches
+def median_run(scenario):
+    sim.run(scenario, seed=0)
     times = []
     for seed in range(RUNS):
         t = time.perf_counter()
         sim.run(scenario, seed=seed + 1)
         times.append(time.perf_counter() - t)
-    out[population] = statistics.median(times)
+    return statistics.median(times)
+"""
+#: Section 5: seconds per week of two presets on two populations.
+_TIME_WEEKS = _TIMER + """
+for preset in ("provide_and_pray", "purpose_led_stepwise"):
+    for population in ("small", "default"):
+        scenario = load_scenario(preset).with_population(population)
+        out[f"{preset}/{population}"] = median_run(scenario) / scenario.weeks
+print(json.dumps(out))
+"""
+#: Section 11: a whole sim.run of the default scenario on two populations (seconds).
+_TIME_RUNS = _TIMER + """
+for population in ("small", "default"):
+    out[population] = median_run(Scenario().with_population(population))
 print(json.dumps(out))
 """
 
