@@ -112,6 +112,24 @@ PopulationOption = Annotated[Optional[Population], typer.Option(
     "--population", help="Named population size: " + ", ".join(
         f"{k} ({v['employees']:,} employees)" for k, v in POPULATIONS.items()) + ".")]
 EngineOption = Annotated[Engine, typer.Option("--engine", help="numba (fast kernels) or python (reference).")]
+CalibratedOption = Annotated[bool, typer.Option(
+    "--calibrated", help="Draw each run's behavioural parameters from the calibrated posterior (with the run's "
+                         "seed), so results carry parameter uncertainty; default: the developers' defaults.")]
+PosteriorOption = Annotated[Optional[Path], typer.Option(
+    "--posterior", metavar="FILE", help="With --calibrated: this posterior.csv instead of the shipped one.")]
+
+
+def calibration_choice(calibrated: bool, posterior: Path | None) -> bool | Path:
+    """What ``sim.run(calibrated=...)`` takes, from --calibrated / --posterior (checked now)."""
+    if posterior is not None and not calibrated:
+        raise UserInputError("--posterior needs --calibrated; allowed: --calibrated --posterior FILE",
+                             source="--posterior")
+    if not calibrated:
+        return False
+    from .calibration.posterior import load
+
+    load(posterior)  # a missing or mismatched posterior is refused before anything runs
+    return True if posterior is None else posterior
 
 
 # ------------------------------------------------------------------ errors
@@ -296,6 +314,9 @@ def _print_run(result: RunResult) -> None:
     console.print(f"verdict: {result.verdict}", style="bold")
     console.print(f"scenario: {printable(result.scenario)}  hash: {result.scenario_hash}  seed: {result.seed}  "
                   f"engine: {result.engine}  version: {result.version}")
+    if result.posterior is not None:
+        console.print(f"calibrated: posterior {result.posterior['id']}, particle {result.posterior['particle']} "
+                      f"({printable(result.posterior['file'])})")
     table = Table("outcome", "value", "meaning")
     for key in KEY_OUTCOMES:
         value = _fmt(result.summary[key])
@@ -364,6 +385,8 @@ def run_command(
         "--table", help="Which table --out writes: weekly series, departments per week, or participants.")]
     = TableName.series,
     set_: SetOption = None,
+    calibrated: CalibratedOption = False,
+    posterior: PosteriorOption = None,
 ) -> None:
     """Run one scenario once and print its verdict and key outcomes."""
     from .runner import run
@@ -371,10 +394,11 @@ def run_command(
     if out is not None:
         check_output_file(out)
     config = build_scenario(scenario, population=population and population.value, weeks=weeks, sets=set_)
+    calibration = calibration_choice(calibrated, posterior)
     ensure_kernels(engine.value)
     with _progress() as progress:
         task = progress.add_task(f"{config.name} (seed {seed})", total=config.weeks)
-        result = run(config, seed=seed, engine=engine.value,
+        result = run(config, seed=seed, engine=engine.value, calibrated=calibration,
                      progress=lambda done, total: progress.update(task, completed=done, total=total))
     _print_run(result)
     if out is not None:
@@ -407,6 +431,8 @@ def compare_command(
     out_dir: Annotated[Path, typer.Option(
         "--out-dir", help="Folder for summary.csv, series.parquet and report.html.")] = Path("compare-report"),
     set_: SetOption = None,
+    calibrated: CalibratedOption = False,
+    posterior: PosteriorOption = None,
 ) -> None:
     """Run replicates of several scenarios with common random numbers and compare their outcomes.
 
@@ -422,6 +448,7 @@ def compare_command(
     configs = [build_scenario(s, population=population and population.value, weeks=weeks, sets=set_)
                for s in scenarios]
     labels = _labels(configs)
+    calibration = calibration_choice(calibrated, posterior)
     seeds = replicate_seeds(seed, replicates)
     ensure_kernels(engine.value)
     results: dict[str, list[RunResult]] = {label: [] for label in labels}
@@ -431,7 +458,8 @@ def compare_command(
             for j, s in enumerate(seeds):
                 start = i * len(seeds) + j
                 progress.update(task, description=f"{label} #{j + 1}", completed=start)
-                results[label].append(run(config, seed=s, engine=engine.value, progress=lambda d, t, start=start:
+                results[label].append(run(config, seed=s, engine=engine.value, calibrated=calibration,
+                                          progress=lambda d, t, start=start:
                                           progress.update(task, completed=start + d / t)))
         progress.update(task, completed=len(configs) * len(seeds))
 
@@ -473,6 +501,14 @@ def _print_comparison(results: dict[str, list[RunResult]], replicates: int, seed
     if not fits:
         for header, name in zip(headers, names):
             console.print(f"{header} = {name}", soft_wrap=True)
+    drawn = [r.posterior for runs in results.values() for r in runs if r.posterior is not None]
+    if drawn:
+        console.print(f"calibrated: posterior {drawn[0]['id']} ({printable(drawn[0]['file'])}); one draw of the "
+                      f"behavioural parameters per replicate ({replicates} draws, the same in every scenario), so "
+                      "the intervals combine parameter and stochastic uncertainty.", soft_wrap=False)
+    else:
+        console.print("uncalibrated: the developers' default behavioural parameters (--calibrated draws them "
+                      "from the posterior).", soft_wrap=False)
     console.print("x [a, b] = median [2.5th, 97.5th percentile] across replicates (not a confidence interval); "
                   "shares are fractions (0.25 = 25%); success rate with a 95% Wilson interval; the same seeds "
                   "in every scenario (common random numbers).", soft_wrap=False)
@@ -724,6 +760,8 @@ def sweep_command(
     yes: Annotated[bool, typer.Option(
         "--yes", help="Run even an experiment above 100,000 runs or 12 estimated hours (refused without it).")]
     = False,
+    calibrated: CalibratedOption = False,
+    posterior: PosteriorOption = None,
 ) -> None:
     """Run an experiment (a sweep, replicates, a sensitivity design) and stream results to Parquet.
 
@@ -751,7 +789,8 @@ def sweep_command(
 
         try:
             report = run_sweep(experiment, out=out, scheduler=scheduler, workers=workers,
-                               retry_failed=retry_failed, progress=on_progress, on_start=on_start, confirmed=yes)
+                               retry_failed=retry_failed, progress=on_progress, on_start=on_start, confirmed=yes,
+                               calibrated=calibration_choice(calibrated, posterior) or None)
         except SweepAborted as exc:
             _fail(str(exc), 1)
         except KeyboardInterrupt:
@@ -782,6 +821,53 @@ def sweep_command(
                    "them again", err=True)
         if strict:
             raise typer.Exit(1)
+
+
+@command("calibrate")
+def calibrate_command(
+    targets: Annotated[Path, typer.Argument(
+        help="Targets file (.toml): the published figures, their sources and measurement models "
+             "(e.g. experiments/calibration/targets.toml).")],
+    population_size: Annotated[int, typer.Option(
+        "--population-size", min=2, help="Particles per ABC-SMC generation.")] = 150,
+    generations: Annotated[int, typer.Option(
+        "--generations", min=1, help="Generations in all (generation 0 is the prior); a rerun resumes to this.")] = 8,
+    organisations: Annotated[int, typer.Option(
+        "--organisations", min=1, help="Organisations in each simulated survey.")] = 32,
+    seed: Annotated[int, typer.Option("--seed", min=0, help="The calibration's seed.")] = 2013,
+    scheduler: Annotated[Optional[str], typer.Option(
+        "--scheduler", metavar="ADDRESS",
+        help="Run on a running Dask cluster, e.g. tcp://10.0.0.5:8786 (default: a local cluster).")] = None,
+    workers: Annotated[Optional[int], typer.Option(
+        "--workers", min=1, help="Local worker processes (default: all cores).")] = None,
+    out: Annotated[Path, typer.Option("--out", help="Output folder: calibration.db, posterior.csv, posterior.json.")]
+    = Path("calibration"),
+) -> None:
+    """Fit the behavioural parameters to published figures with ABC-SMC (pyABC), comparing the three
+    hierarchy hypotheses; write the posterior.
+
+    Rerunning the same command resumes after the last finished generation (pyABC's database).
+    Strategy presets are never fitted: only the behavioural parameters of sim/behaviour.py.
+    """
+    from .calibration.fit import calibrate
+
+    if scheduler is None:
+        ensure_kernels()  # compile once here: local workers then load, not each compile
+
+    def on_progress(message: str) -> None:
+        typer.echo(f"calibrate: {message}", err=True)
+
+    try:
+        report = calibrate(targets, population_size=population_size, generations=generations,
+                           organisations=organisations, seed=seed, out=out, scheduler=scheduler, workers=workers,
+                           progress=on_progress)
+    except KeyboardInterrupt:
+        _fail("interrupted; the finished generations are kept: rerun the same command to resume", 130)
+    probabilities = ", ".join(f"{k} {v:.2f}" for k, v in report.model_probabilities.items())
+    typer.echo(f"{'resumed; ' if report.resumed else ''}{report.generations} generations, {report.evaluations} "
+               f"simulated surveys in all, final epsilon {report.epsilon:.3g}, {report.seconds:.0f} s this session")
+    typer.echo(f"hierarchy hypotheses (posterior probability): {probabilities}")
+    typer.echo(f"posterior: {report.posterior} (and {report.posterior.with_suffix('.json').name})")
 
 
 def _dashboard_app() -> Path:

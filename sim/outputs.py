@@ -175,25 +175,28 @@ class SeriesRecorder:
     def result(self, model: "SocialBusinessModel") -> "RunResult":
         """Package the recorded weeks as a :class:`RunResult`."""
         n = self.rows
-        series = pd.DataFrame(self.series[:n].copy(), columns=list(SERIES_COLUMNS))
-        int_cols = [c for c in series.columns if c not in FLOAT_COLUMNS]
-        series[int_cols] = series[int_cols].astype(np.int64)
+        # Built from one dict of finished columns each: adding columns one by one to a DataFrame
+        # cost more than the simulation itself for a small organisation (calibration runs many).
+        values = self.series[:n]
+        series = pd.DataFrame({name: (values[:, j].copy() if name in FLOAT_COLUMNS
+                                      else values[:, j].astype(np.int64))
+                               for j, name in enumerate(SERIES_COLUMNS)})
         org, st, c = model.org, model.state, model.config
         d = org.n_departments
-        weeks = np.repeat(np.arange(n), d)
-        depts = np.tile(np.arange(d), n)
         facing = np.add.reduceat(org.customer_facing, org.dept_start[:-1]) > 0
-        departments = pd.DataFrame({
-            "week": weeks, "department": depts, "customer_facing": np.tile(facing, n),
-            "employees": np.tile(np.diff(org.dept_start), n)})
+        employees = np.tile(np.diff(org.dept_start), n)
         stages = self.dept_stage[:n].reshape(n * d, -1)
+        columns = {"week": np.repeat(np.arange(n), d), "department": np.tile(np.arange(d), n),
+                   "customer_facing": np.tile(facing, n), "employees": employees}
         for j, name in enumerate(DEPT_STAGE_COLUMNS):
-            departments[name] = stages[:, j]
-        departments["active_contributors"] = departments["contributors"] + departments["champions"]
-        departments["contributors_4w"] = self.dept_posted[:n].reshape(n * d)
-        with_access = departments["employees"] - departments["no_access"]
+            columns[name] = stages[:, j]
+        columns["active_contributors"] = columns["contributors"] + columns["champions"]
+        columns["contributors_4w"] = posted = self.dept_posted[:n].reshape(n * d)
+        with_access = employees - columns["no_access"]
         # The same measure as the series: eligible staff who posted in the last 4 weeks.
-        departments["active_share"] = (departments["contributors_4w"] / with_access.where(with_access > 0)).fillna(0.0)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            columns["active_share"] = np.where(with_access > 0, posted / np.maximum(with_access, 1), 0.0)
+        departments = pd.DataFrame(columns)
         roles = np.where(org.is_executive, "executive", np.where(
             org.is_manager, "manager", np.where(org.is_informal_leader, "informal_leader", "employee")))
         participation = pd.DataFrame({
@@ -327,6 +330,7 @@ class RunResult:
         summary: final outcomes (:data:`SUMMARY_COLUMNS`).
         seed, scenario, scenario_hash, version, engine: provenance.
         events: the waves and shocks that happened.
+        posterior: for a calibrated run, the posterior's id and the particle drawn (else None).
     """
 
     series: pd.DataFrame
@@ -340,12 +344,17 @@ class RunResult:
     version: str
     engine: str
     events: list[dict[str, Any]] = field(default_factory=list)
+    posterior: dict[str, Any] | None = None
 
     @property
     def provenance(self) -> dict[str, Any]:
-        """Seed, scenario name and hash, package version, engine."""
-        return {"seed": self.seed, "scenario": self.scenario, "scenario_hash": self.scenario_hash,
-                "version": self.version, "engine": self.engine}
+        """Seed, scenario name and hash, package version, engine; for a calibrated run also the
+        posterior's id and the particle whose behavioural parameters it used."""
+        out = {"seed": self.seed, "scenario": self.scenario, "scenario_hash": self.scenario_hash,
+               "version": self.version, "engine": self.engine}
+        if self.posterior is not None:
+            out.update(posterior=self.posterior["id"], particle=self.posterior["particle"])
+        return out
 
     def table(self, name: str = "series") -> pd.DataFrame:
         """One of the tables with the provenance columns added to every row."""

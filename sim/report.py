@@ -296,8 +296,19 @@ def _provenance_frame(results: Results, root_seed: int | None) -> pd.DataFrame:
                      "scenario hash": ", ".join(sorted({r.scenario_hash for r in runs})),
                      "replicates": len(runs), "version": ", ".join(sorted({r.version for r in runs})),
                      "engine": ", ".join(sorted({r.engine for r in runs})),
-                     "root seed": "n/a" if root_seed is None else root_seed})
+                     "root seed": "n/a" if root_seed is None else root_seed,
+                     "behavioural parameters": posterior_text(runs)})
     return pd.DataFrame(rows)
+
+
+def posterior_text(runs: list[Any]) -> str:
+    """Which posterior a set of runs drew from and how many draws, or that they are uncalibrated."""
+    drawn = [r.posterior for r in runs if getattr(r, "posterior", None) is not None]
+    if not drawn:
+        return "developers' defaults (uncalibrated)"
+    ids = sorted({d["id"] for d in drawn})
+    distinct = len({(d["id"], d["particle"]) for d in drawn})
+    return f"posterior {', '.join(ids)}: {len(drawn)} draws ({distinct} distinct particles)"
 
 
 def levers_frame(scenarios: dict[str, Any]) -> pd.DataFrame:

@@ -30,9 +30,28 @@ def check_seed(seed: Any, source: str = "seed") -> None:
                              source=source)
 
 
+def random_seed() -> int:
+    """A fresh seed from the operating system's entropy (recorded by the run that uses it)."""
+    return int(np.random.SeedSequence().generate_state(1, dtype=np.uint64)[0] >> np.uint64(1))
+
+
+def calibrated_levers(calibrated: bool | str | Path, seed: int, levers: dict[str, Any]) -> tuple[dict[str, Any], dict]:
+    """The behavioural parameters a calibrated run with this seed draws from the posterior.
+
+    ``calibrated``: True for the shipped posterior, or a posterior file. Levers given explicitly
+    win over the draw. Returns (levers, {"id", "particle", "file"}).
+    """
+    from .calibration.posterior import load
+
+    posterior = load(None if calibrated is True else calibrated)
+    index, values = posterior.draw(seed)
+    return {**values, **levers}, {"id": posterior.id, "particle": index, "file": str(posterior.path)}
+
+
 def run(scenario: Scenario | str | Path | None = None, *, seed: int | None = None,
         weeks: int | None = None, population: str | None = None, engine: str = "numba",
-        progress: Callable[[int, int], None] | None = None, **levers: Any) -> RunResult:
+        progress: Callable[[int, int], None] | None = None, calibrated: bool | str | Path = False,
+        **levers: Any) -> RunResult:
     """Run one scenario once.
 
     Args:
@@ -43,9 +62,18 @@ def run(scenario: Scenario | str | Path | None = None, *, seed: int | None = Non
             "small", "default" or "large" (see :data:`sim.scenario.POPULATIONS`).
         engine: "numba" or "python".
         progress: optional ``progress(done, total)`` callback.
-        **levers: lever overrides, validated (they win over ``population``).
+        calibrated: False (the developers' defaults), True (behavioural parameters drawn from the
+            shipped posterior with the run's seed) or the path of a posterior file. The result's
+            ``posterior`` names the posterior and the particle drawn.
+        **levers: lever overrides, validated (they win over ``population`` and over a
+            calibrated draw).
     """
     check_seed(seed)
+    drawn = None
+    if calibrated is not False and calibrated is not None:
+        if seed is None:
+            seed = random_seed()
+        levers, drawn = calibrated_levers(calibrated, seed, levers)
     if population is not None:
         if population not in POPULATIONS:
             raise UserInputError(f"{population!r} is not a population; allowed: {', '.join(POPULATIONS)}",
@@ -56,7 +84,9 @@ def run(scenario: Scenario | str | Path | None = None, *, seed: int | None = Non
     if weeks is not None:
         levers["weeks"] = weeks
     model = SocialBusinessModel(scenario, rng=seed, engine=engine, **levers)
-    return model.run(progress=progress)
+    result = model.run(progress=progress)
+    result.posterior = drawn
+    return result
 
 
 def replicate_seeds(root_seed: int, replicates: int) -> list[int]:
@@ -68,12 +98,17 @@ def replicate_seeds(root_seed: int, replicates: int) -> list[int]:
 
 def run_replicates(scenario: Scenario | str | Path | None, replicates: int, *, seed: int = 0,
                    weeks: int | None = None, engine: str = "numba",
-                   progress: Callable[[int, int], None] | None = None, **levers: Any) -> list[RunResult]:
-    """Run ``replicates`` seeds of one scenario (seeds from :func:`replicate_seeds`)."""
+                   progress: Callable[[int, int], None] | None = None, calibrated: bool | str | Path = False,
+                   **levers: Any) -> list[RunResult]:
+    """Run ``replicates`` seeds of one scenario (seeds from :func:`replicate_seeds`).
+
+    With ``calibrated``, each replicate draws its behavioural parameters from the posterior with its
+    own seed, so the spread across replicates combines parameter and stochastic uncertainty.
+    """
     results = []
     seeds = replicate_seeds(seed, replicates)
     for k, s in enumerate(seeds):
-        results.append(run(scenario, seed=s, weeks=weeks, engine=engine, **levers))
+        results.append(run(scenario, seed=s, weeks=weeks, engine=engine, calibrated=calibrated, **levers))
         if progress is not None:
             progress(k + 1, len(seeds))
     return results

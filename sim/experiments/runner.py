@@ -212,10 +212,13 @@ class Plan:
     Attributes:
         experiment: the validated experiment.
         design: the design points.
-        runs: one row per run: ``run_id, point_id, replicate, seed, scenario_hash, batch``.
+        runs: one row per run: ``run_id, point_id, replicate, seed, scenario_hash, batch`` (and
+            ``particle``, the posterior particle drawn, in a calibrated experiment).
         labels: per point, the ``scenario`` column value (scenario factor value or base name).
         spec_hash: hash of the spec (without ``out``/``description``), the version and every
             run's seed and scenario hash: the identity of the experiment for resuming.
+        posterior: the posterior of a calibrated experiment (None: the developers' defaults).
+        draws: particle -> its behavioural values (calibrated experiments).
     """
 
     experiment: Experiment
@@ -223,6 +226,8 @@ class Plan:
     runs: pd.DataFrame
     labels: list[str]
     spec_hash: str
+    posterior: Any = None
+    draws: dict[int, dict[str, Any]] = dataclasses.field(default_factory=dict)
 
     @property
     def n_runs(self) -> int:
@@ -256,15 +261,20 @@ class Plan:
         """The runs of one batch as tasks for :func:`run_batch` (scenarios built here, lazily)."""
         columns = self.experiment.factor_columns()
         runs = self._arrays
-        scenarios: dict[int, Scenario] = {}
+        scenarios: dict[tuple[int, int], Scenario] = {}
         out = []
         for run_id in self.batch_run_ids(batch):
             point = int(runs["point_id"][run_id])
             values = self.point_values(point)
-            if point not in scenarios:
-                scenarios[point] = point_scenario(self.experiment, values)
+            particle = int(runs["particle"][run_id]) if self.posterior is not None else -1
+            if (point, particle) not in scenarios:
+                scenario = point_scenario(self.experiment, values)
+                if particle >= 0:  # the run's draw from the posterior, made here (workers need no file)
+                    scenario = scenario.with_levers(**self.draws[particle])
+                scenarios[point, particle] = scenario
             out.append({"run_id": run_id, "point_id": point, "replicate": int(runs["replicate"][run_id]),
-                        "seed": int(runs["seed"][run_id]), "scenario": scenarios[point], "label": self.labels[point],
+                        "seed": int(runs["seed"][run_id]), "scenario": scenarios[point, particle],
+                        "label": self.labels[point],
                         "scenario_hash": str(runs["scenario_hash"][run_id]),
                         "factors": {columns[name]: value for name, value in values.items()
                                     if name != SCENARIO_FACTOR}})
@@ -301,8 +311,12 @@ class Plan:
             "n_runs": self.n_runs,
             "batch_size": self.batch_size,
             "n_batches": self.n_batches,
+            "posterior": None if self.posterior is None else {
+                "id": self.posterior.id, "file": str(self.posterior.path), "particles": len(self.posterior.particles),
+                "draws": int(self.runs["particle"].nunique())},
             "runs": [{"run_id": int(r.run_id), "point_id": int(r.point_id), "replicate": int(r.replicate),
-                      "seed": int(r.seed), "scenario_hash": str(r.scenario_hash), "batch": int(r.batch)}
+                      "seed": int(r.seed), "scenario_hash": str(r.scenario_hash), "batch": int(r.batch),
+                      **({"particle": int(r.particle)} if self.posterior is not None else {})}
                      for r in self.runs.itertuples(index=False)],
             "created": datetime.now(UTC).isoformat(timespec="seconds"),
         }
@@ -318,8 +332,31 @@ def point_scenario(experiment: Experiment, values: dict[str, Any]) -> Scenario:
     return make_scenario({**base.to_dict(), **levers}, source=experiment.source)
 
 
-def plan_experiment(experiment: Experiment) -> Plan:
+def experiment_posterior(experiment: Experiment, calibrated: bool | str | Path | None = None) -> Any:
+    """The posterior a calibrated experiment draws from (None: uncalibrated).
+
+    ``calibrated`` (the CLI's ``--calibrated``) wins over the experiment file's ``calibrated``; a
+    relative posterior path in the file is relative to the file.
+    """
+    from ..calibration.posterior import load
+
+    choice = experiment.spec.calibrated if calibrated is None else calibrated
+    if choice is False:
+        return None
+    if choice is True:
+        return load(None)
+    path = Path(choice)
+    if calibrated is None and not path.is_absolute() and experiment.source:
+        path = Path(experiment.source).parent / path
+    return load(path)
+
+
+def plan_experiment(experiment: Experiment, calibrated: bool | str | Path | None = None) -> Plan:
     """Generate the design, validate every point's scenario, derive every run's seed.
+
+    A calibrated experiment (its ``calibrated`` key, or ``calibrated`` here) also draws every run's
+    behavioural parameters from the posterior with the run's seed; the drawn values are part of
+    each run's scenario hash, so the experiment's identity includes the posterior.
 
     Raises:
         ExperimentError: a design point that is not a valid scenario (names the point and factor).
@@ -354,14 +391,36 @@ def plan_experiment(experiment: Experiment) -> Plan:
     runs = pd.DataFrame({"run_id": run_ids, "point_id": point_ids, "replicate": replicate, "seed": seeds,
                          "scenario_hash": np.repeat(np.array(hashes, dtype=object), R),
                          "batch": run_ids // spec.batch_size})
+    posterior = experiment_posterior(experiment, calibrated)
+    draws: dict[int, dict[str, Any]] = {}
+    if posterior is not None:
+        particles = np.empty(len(runs), dtype=np.int64)
+        by_seed: dict[int, int] = {}
+        for k, seed in enumerate(runs["seed"].tolist()):
+            if seed not in by_seed:
+                index, values = posterior.draw(int(seed))
+                by_seed[seed] = index
+                draws[index] = values
+            particles[k] = by_seed[seed]
+        runs["particle"] = particles
+        hashed: dict[tuple[int, int], str] = {}
+        for k, (point, particle) in enumerate(zip(point_ids.tolist(), particles.tolist())):
+            if (point, particle) not in hashed:
+                base = point_scenario(experiment, {name: python_value(v) for name, v in records[point].items()})
+                hashed[point, particle] = base.with_levers(**draws[particle]).scenario_hash()
+            runs.at[k, "scenario_hash"] = hashed[point, particle]
+    # "calibrated" joins the identity only when set, so earlier experiments keep their hashes.
+    excluded = {"out", "description"} | ({"calibrated"} if spec.calibrated is False else set())
     identity = {
-        "spec": spec.model_dump(mode="json", exclude={"out", "description"}),
+        **({} if posterior is None else {"posterior": posterior.id}),
+        "spec": spec.model_dump(mode="json", exclude=excluded),
         "version": __version__,
         "design": hashlib.sha256(design.points.to_csv(index=False).encode()).hexdigest(),
         "runs": hashlib.sha256(runs[["seed", "scenario_hash"]].to_csv(index=False).encode()).hexdigest(),
     }
     spec_hash = hashlib.sha256(json.dumps(identity, sort_keys=True).encode()).hexdigest()[:16]
-    return Plan(experiment=experiment, design=design, runs=runs, labels=labels, spec_hash=spec_hash)
+    return Plan(experiment=experiment, design=design, runs=runs, labels=labels, spec_hash=spec_hash,
+                posterior=posterior, draws=draws)
 
 
 # ------------------------------------------------------------------ the worker side
@@ -924,7 +983,8 @@ class SweepReport:
 def run_sweep(experiment: Experiment | str | Path, *, out: str | Path | None = None, scheduler: str | None = None,
               workers: int | None = None, retry_failed: bool = False,
               progress: Callable[[int, int], None] | None = None,
-              on_start: Callable[[Plan, int, int], None] | None = None, confirmed: bool = False) -> SweepReport:
+              on_start: Callable[[Plan, int, int], None] | None = None, confirmed: bool = False,
+              calibrated: bool | str | Path | None = None) -> SweepReport:
     """Run (or resume) an experiment and write its results (see :mod:`sim.experiments.store`).
 
     Args:
@@ -938,6 +998,8 @@ def run_sweep(experiment: Experiment | str | Path, *, out: str | Path | None = N
         on_start: ``on_start(plan, runs_to_do, runs_already_done)`` before the executor starts.
         confirmed: run an experiment above :data:`MAX_RUNS_UNCONFIRMED` runs or
             :data:`MAX_HOURS_UNCONFIRMED` estimated hours (the CLI's ``--yes``).
+        calibrated: True or a posterior file: draw every run's behavioural parameters from it
+            (the CLI's ``--calibrated``); None: as the experiment file says.
 
     Raises:
         ExperimentError / UserInputError: a bad experiment, output folder or scheduler address.
@@ -955,7 +1017,7 @@ def run_sweep(experiment: Experiment | str | Path, *, out: str | Path | None = N
         raise UserInputError("--workers starts a local cluster; allowed: --workers or --scheduler, not both",
                              source="--workers")
     check_size(experiment, confirmed=confirmed, workers=None if scheduler else workers)
-    plan = plan_experiment(experiment)
+    plan = plan_experiment(experiment, calibrated)
     out_dir = experiment.out
     with sweep_lock(out_dir, experiment.spec.name) as stale:
         return _sweep(plan, out_dir, scheduler=scheduler, workers=workers, retry_failed=retry_failed,

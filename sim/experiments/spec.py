@@ -155,6 +155,9 @@ class ExperimentSpec(BaseModel):
     series_columns: list[StrictStr] | None = Field(None, min_length=1)
     out: StrictStr | None = Field(None, min_length=1)
     batch_size: StrictInt = Field(8, ge=1, le=100_000)
+    #: true: every run draws its behavioural parameters from the shipped posterior with its seed;
+    #: a path: from that posterior.csv (relative to the experiment file).
+    calibrated: StrictBool | StrictStr = False
     set: dict[str, Any] = Field(default_factory=dict)
     design: DesignSpec = Field(default_factory=DesignSpec)
     factors: dict[str, FactorSpec] = Field(default_factory=dict)

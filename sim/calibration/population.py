@@ -1,0 +1,91 @@
+"""The population behind the surveys: the organisations that Gartner (2013), the Dachis Group
+(2012), SWOOP (2022) and van Mierlo (2014) measured, as scenarios.
+
+The published figures describe populations of firms, not one firm, so the calibration simulates a
+survey: ``n`` organisations drawn from this population, each run once, and the survey statistics
+(:mod:`sim.calibration.targets`) computed over them as the surveys computed theirs. Every
+assumption below is in docs/MODEL.md, section 9 ("The survey population"), with its reasoning; in
+short:
+
+- **Strategies** are the shipped presets, unchanged (lever bundles; calibration never edits them).
+  The mix (:data:`STRATEGY_MIX`) is mostly provide-and-pray: Gartner (January 2013) attributes
+  80% of failures to "a lack of leadership and too much emphasis on technology"; Dachis (2012)
+  found that only 16% of firms had opened access to the whole organisation, so 15% here do
+  (two-track and purpose-led stepwise), and the provide-and-pray firms gave access to part of the
+  organisation (:data:`PARTIAL_ACCESS`) as the other 84% did.
+- **Organisations** differ in how much of an effort taking part is for their workforce and in
+  psychological safety, over the ranges of the pattern-oriented first pass.
+- **Sizes** are scaled down (300 to 1,000 employees; the surveyed firms were larger): the
+  statistics are shares, and a survey of 32 organisations of the real sizes would cost a hundred
+  times more per calibration step.
+- **Horizons**: the surveys of 2012-2013 asked about efforts launched from 2009 onwards, so the
+  organisations are observed one to three years after launch.
+"""
+
+from __future__ import annotations
+
+import math
+from functools import lru_cache
+
+import numpy as np
+
+from ..scenario import Scenario, load_scenario
+
+#: Strategy preset -> share of the surveyed organisations (docstring; docs/MODEL.md 9).
+STRATEGY_MIX: dict[str, float] = {
+    "provide_and_pray": 0.60,
+    "early_adopters_only": 0.15,
+    "marketing_only": 0.10,
+    "two_track": 0.10,
+    "purpose_led_stepwise": 0.05,
+}
+#: Share of departments the provide-and-pray organisations gave access to (uniform on the range):
+#: Dachis 2012, only 16% of firms had opened access to the whole organisation.
+PARTIAL_ACCESS = (0.25, 0.75)
+#: Employees per organisation (log-uniform), employees per department, customers per employee.
+EMPLOYEES = (300, 1000)
+EMPLOYEES_PER_DEPARTMENT = 100
+CUSTOMERS_PER_EMPLOYEE = 2
+#: Weeks from launch to the survey (uniform integers, inclusive).
+HORIZON_WEEKS = (52, 156)
+#: Organisation characteristics (uniform), the ranges of the pattern-oriented first pass.
+WORKFORCE_EFFORT = (0.7, 1.3)
+INITIAL_SAFETY = (0.5, 0.9)
+
+
+@lru_cache(maxsize=None)
+def _preset(name: str) -> Scenario:
+    return load_scenario(name)
+
+
+def survey_population(n: int, seed: int) -> list[Scenario]:
+    """``n`` scenarios standing for the organisations the 2012-2013 surveys measured.
+
+    Each is a shipped strategy preset (its ``name`` says which) with the organisation's size,
+    horizon, workforce effort and safety, and, for provide-and-pray, the part of the organisation
+    given access. The same ``n`` and ``seed`` give the same scenarios.
+    """
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
+        raise ValueError(f"n: {n!r} organisations; allowed: an integer >= 1")
+    rng = np.random.default_rng([int(seed), 0x5A27E7])
+    names = list(STRATEGY_MIX)
+    weights = np.array([STRATEGY_MIX[k] for k in names])
+    scenarios = []
+    for k in range(int(n)):
+        name = names[int(rng.choice(len(names), p=weights / weights.sum()))]
+        employees = int(round(math.exp(rng.uniform(math.log(EMPLOYEES[0]), math.log(EMPLOYEES[1])))))
+        weeks = int(rng.integers(HORIZON_WEEKS[0], HORIZON_WEEKS[1] + 1))
+        changes = {
+            "description": f"survey organisation {k}: {name}",
+            "employees": employees,
+            "departments": int(min(10, max(3, round(employees / EMPLOYEES_PER_DEPARTMENT)))),
+            "customers": CUSTOMERS_PER_EMPLOYEE * employees,
+            "weeks": weeks,
+            "workforce_effort": float(rng.uniform(*WORKFORCE_EFFORT)),
+            "initial_safety": float(rng.uniform(*INITIAL_SAFETY)),
+        }
+        share = float(rng.uniform(*PARTIAL_ACCESS))  # drawn for every organisation: the stream stays aligned
+        if name == "provide_and_pray":
+            changes["waves"] = [{"week": 0, "share": share}]
+        scenarios.append(_preset(name).with_levers(**changes))
+    return scenarios

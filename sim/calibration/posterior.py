@@ -1,0 +1,219 @@
+"""The posterior: one row per particle of the last ABC-SMC generation, and drawing from it.
+
+``posterior.csv`` has one column per fitted behavioural parameter, ``hierarchy_influence`` (the
+hypothesis of the particle's model) and ``weight`` (summing to 1 over all particles, so it carries
+the posterior model probabilities). ``posterior.json`` beside it says how it was made: targets,
+priors, seed, generations, epsilon per generation, model probabilities, evaluations, wall time
+and the posterior's id (a hash of the CSV), which every calibrated result records.
+
+A calibrated run draws one particle with the run's seed (:func:`draw`), so replicates combine
+parameter and stochastic uncertainty and the same seed gives the same draw.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import os
+import tempfile
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Mapping
+
+import numpy as np
+import pandas as pd
+
+from ..behaviour import HIERARCHY_HYPOTHESES, BehaviourParameters
+from ..errors import UserInputError
+
+#: The posterior that ships with the project (what ``calibrated=True`` uses by default).
+SHIPPED = Path(__file__).resolve().parents[2] / "experiments" / "results" / "calibration" / "posterior.csv"
+#: Environment variable naming another default posterior (a user's own calibration, or a test's).
+POSTERIOR_ENV = "SOCIALSIM_POSTERIOR"
+
+
+def default_path() -> Path:
+    """The posterior ``calibrated=True`` uses: $SOCIALSIM_POSTERIOR if set, else the shipped one."""
+    return Path(os.environ[POSTERIOR_ENV]) if os.environ.get(POSTERIOR_ENV) else SHIPPED
+
+
+def available() -> bool:
+    """Whether a default posterior exists (the dashboard then defaults to calibrated answers)."""
+    return default_path().is_file()
+#: Stream of the counter-based draws that pick a particle for a seed (apart from the model's streams).
+DRAW_STREAM = 0xCA11B
+
+
+@dataclass(frozen=True)
+class Posterior:
+    """A loaded posterior: its particles, where it came from and its id."""
+
+    particles: pd.DataFrame
+    path: Path
+    id: str
+    meta: dict[str, Any]
+
+    @property
+    def parameters(self) -> list[str]:
+        return [c for c in self.particles.columns if c not in ("weight", "hierarchy_influence")]
+
+    def draw(self, seed: int) -> tuple[int, dict[str, Any]]:
+        """The particle index and behavioural values for a run with this seed."""
+        return draw(self, seed)
+
+    def describe(self) -> str:
+        """One line: which posterior and how many particles."""
+        return f"posterior {self.id} ({self.path.name}, {len(self.particles)} particles)"
+
+
+def _atomic_write(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def file_id(path: Path) -> str:
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()[:16]
+
+
+def export_posterior(history: Any, out: Path, settings: Mapping[str, Any], *, seconds: float) -> Path:
+    """Write the last generation of a pyABC history as ``posterior.csv`` and ``posterior.json``."""
+    t = int(history.max_t)
+    hypotheses = list(settings["hypotheses"])
+    frames = []
+    probabilities = history.get_model_probabilities(t)
+    for m in history.alive_models(t):
+        frame, weights = history.get_distribution(m=m, t=t)
+        frame = frame.reset_index(drop=True)
+        frame["hierarchy_influence"] = hypotheses[int(m)]
+        frame["weight"] = np.asarray(weights) * float(probabilities.loc[m, "p"])
+        frames.append(frame)
+    particles = pd.concat(frames, ignore_index=True)
+    particles["weight"] = particles["weight"] / particles["weight"].sum()
+    columns = [*settings["fitted"], "hierarchy_influence", "weight"]
+    particles = particles[columns]
+    csv_path = Path(out) / "posterior.csv"
+    _atomic_write(csv_path, particles.to_csv(index=False, float_format="%.10g"))
+    populations = history.get_all_populations()
+    populations = populations[populations["t"] >= 0]
+    model_probabilities = {h: 0.0 for h in hypotheses}
+    for m in probabilities.index:
+        model_probabilities[hypotheses[int(m)]] = float(probabilities.loc[m, "p"])
+    meta = {
+        "id": file_id(csv_path),
+        "file": csv_path.name,
+        "particles": int(len(particles)),
+        "generations": t + 1,
+        "epsilon": [float(e) for e in populations["epsilon"]],
+        "evaluations_per_generation": [int(s) for s in populations["samples"]],
+        "evaluations": int(history.total_nr_simulations),
+        "model_probabilities": model_probabilities,
+        "seconds_this_session": round(seconds, 1),
+        **{k: settings[k] for k in ("fingerprint", "source", "seed", "population_size", "organisations",
+                                    "hypotheses", "fitted", "priors", "targets")},
+    }
+    _atomic_write(csv_path.with_suffix(".json"), json.dumps(meta, indent=1))
+    return csv_path
+
+
+def _refuse(message: str, path: Path, key: str | None = None) -> None:
+    raise UserInputError(message, source=str(path), key=key)
+
+
+def check_particles(particles: pd.DataFrame, path: Path) -> pd.DataFrame:
+    """Refuse a posterior that does not match the model's behavioural parameters."""
+    fields = BehaviourParameters.model_fields
+    if "weight" not in particles.columns:
+        _refuse("no 'weight' column; allowed: a posterior written by socialsim calibrate", path, "weight")
+    for column in particles.columns:
+        if column in ("weight", "hierarchy_influence"):
+            continue
+        if column not in fields:
+            _refuse(f"column {column!r} is not a behavioural parameter of this model; allowed: "
+                    "the parameters of sim/behaviour.py (the posterior was made for another model version)",
+                    path, column)
+        values = pd.to_numeric(particles[column], errors="coerce")
+        if values.isna().any() or not np.isfinite(values).all():
+            _refuse(f"column {column!r} holds a value that is not a finite number", path, column)
+        meta = fields[column].metadata
+        low = next((m.ge for m in meta if hasattr(m, "ge")), -math.inf)
+        high = next((m.le for m in meta if hasattr(m, "le")), math.inf)
+        if (values < low).any() or (values > high).any():
+            _refuse(f"column {column!r} has values outside the parameter's range; allowed: {low} to {high}",
+                    path, column)
+        particles[column] = values.astype(float)
+    if "hierarchy_influence" in particles.columns:
+        bad = sorted(set(particles["hierarchy_influence"]) - set(HIERARCHY_HYPOTHESES))
+        if bad:
+            _refuse(f"hierarchy_influence {bad[0]!r} is not a hypothesis; allowed: {', '.join(HIERARCHY_HYPOTHESES)}",
+                    path, "hierarchy_influence")
+    weights = pd.to_numeric(particles["weight"], errors="coerce")
+    if len(particles) == 0 or weights.isna().any() or (weights < 0).any() or not math.isclose(
+            float(weights.sum()), 1.0, rel_tol=1e-6):
+        _refuse("weights must be non-negative numbers summing to 1, one per particle", path, "weight")
+    particles["weight"] = weights.astype(float)
+    return particles
+
+
+@lru_cache(maxsize=8)
+def _load(path: str, mtime_ns: int) -> Posterior:
+    p = Path(path)
+    try:
+        particles = pd.read_csv(p)
+    except (OSError, ValueError, UnicodeDecodeError) as exc:
+        raise UserInputError(f"not a posterior CSV ({type(exc).__name__}); allowed: a posterior.csv written by "
+                             "socialsim calibrate", source=path) from None
+    particles = check_particles(particles, p)
+    meta_path = p.with_suffix(".json")
+    meta: dict[str, Any] = {}
+    if meta_path.is_file():
+        try:
+            meta = json.loads(meta_path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            meta = {}
+    return Posterior(particles=particles, path=p, id=file_id(p), meta=meta)
+
+
+def load(path: str | Path | None = None) -> Posterior:
+    """Load (and check) a posterior; None is the shipped one."""
+    p = Path(path) if path is not None else default_path()
+    if p.is_dir():
+        p = p / "posterior.csv"
+    if not p.exists():
+        hint = " (none ships yet: run `socialsim calibrate`)" if path is None else ""
+        raise UserInputError(f"no such posterior{hint}; allowed: a posterior.csv written by socialsim calibrate",
+                             source=str(p))
+    if not p.is_file():
+        raise UserInputError("not a regular file; allowed: a posterior.csv", source=str(p))
+    return _load(str(p.resolve()), p.stat().st_mtime_ns)
+
+
+def load_posterior(path: str | Path | None = None) -> pd.DataFrame:
+    """The posterior as a DataFrame: one row per particle, parameter columns, ``hierarchy_influence``
+    and ``weight`` (summing to 1). None loads the posterior that ships with the project."""
+    return load(path).particles.copy()
+
+
+def draw(posterior: Posterior, seed: int) -> tuple[int, dict[str, Any]]:
+    """Pick one particle for a run's seed, with probability its weight (reproducible from the seed)."""
+    rng = np.random.default_rng([int(seed), DRAW_STREAM])
+    weights = posterior.particles["weight"].to_numpy()
+    index = int(rng.choice(len(weights), p=weights / weights.sum()))
+    row = posterior.particles.iloc[index]
+    values: dict[str, Any] = {}
+    for name in posterior.parameters:
+        annotation = BehaviourParameters.model_fields[name].annotation
+        values[name] = int(round(row[name])) if annotation is int else float(row[name])
+    if "hierarchy_influence" in posterior.particles.columns:
+        values["hierarchy_influence"] = str(row["hierarchy_influence"])
+    return index, values
