@@ -119,8 +119,12 @@ PosteriorOption = Annotated[Optional[Path], typer.Option(
     "--posterior", metavar="FILE", help="With --calibrated: this posterior.csv instead of the shipped one.")]
 
 
-def calibration_choice(calibrated: bool, posterior: Path | None) -> bool | Path:
-    """What ``sim.run(calibrated=...)`` takes, from --calibrated / --posterior (checked now)."""
+def calibration_choice(calibrated: bool, posterior: Path | None, sets: list[str] | None = None) -> bool | Path:
+    """What ``sim.run(calibrated=...)`` takes, from --calibrated / --posterior (checked now).
+
+    Warns when a ``--set`` names a fitted parameter: under --calibrated the posterior's draw
+    replaces it (scenarios hold strategies; the posterior holds how people respond).
+    """
     if posterior is not None and not calibrated:
         raise UserInputError("--posterior needs --calibrated; allowed: --calibrated --posterior FILE",
                              source="--posterior")
@@ -128,7 +132,13 @@ def calibration_choice(calibrated: bool, posterior: Path | None) -> bool | Path:
         return False
     from .calibration.posterior import load
 
-    load(posterior)  # a missing or mismatched posterior is refused before anything runs
+    loaded = load(posterior)  # a missing or mismatched posterior is refused before anything runs
+    drawn = set(loaded.parameters) | ({"hierarchy_influence"} if "hierarchy_influence" in loaded.particles else set())
+    for item in sets or []:
+        key = item.split("=", 1)[0].strip()
+        if key in drawn:
+            typer.echo(f"warning: --set {key} is replaced by each run's draw from the posterior under --calibrated",
+                       err=True)
     return True if posterior is None else posterior
 
 
@@ -394,7 +404,7 @@ def run_command(
     if out is not None:
         check_output_file(out)
     config = build_scenario(scenario, population=population and population.value, weeks=weeks, sets=set_)
-    calibration = calibration_choice(calibrated, posterior)
+    calibration = calibration_choice(calibrated, posterior, set_)
     ensure_kernels(engine.value)
     with _progress() as progress:
         task = progress.add_task(f"{config.name} (seed {seed})", total=config.weeks)
@@ -448,7 +458,7 @@ def compare_command(
     configs = [build_scenario(s, population=population and population.value, weeks=weeks, sets=set_)
                for s in scenarios]
     labels = _labels(configs)
-    calibration = calibration_choice(calibrated, posterior)
+    calibration = calibration_choice(calibrated, posterior, set_)
     seeds = replicate_seeds(seed, replicates)
     ensure_kernels(engine.value)
     results: dict[str, list[RunResult]] = {label: [] for label in labels}

@@ -308,7 +308,8 @@ def posterior_text(runs: list[Any]) -> str:
         return "developers' defaults (uncalibrated)"
     ids = sorted({d["id"] for d in drawn})
     distinct = len({(d["id"], d["particle"]) for d in drawn})
-    return f"posterior {', '.join(ids)}: {len(drawn)} draws ({distinct} distinct particles)"
+    draws = f"{len(drawn)} draw{'s' if len(drawn) != 1 else ''}"
+    return f"posterior {', '.join(ids)}: {draws} ({distinct} distinct particle{'s' if distinct != 1 else ''})"
 
 
 def levers_frame(scenarios: dict[str, Any]) -> pd.DataFrame:

@@ -24,6 +24,7 @@ import math
 import os
 import time
 import tomllib
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence
@@ -38,16 +39,19 @@ from .targets import STATISTICS, Target, distance, load_targets
 
 PRIORS_FILE = Path(__file__).resolve().parents[2] / "experiments" / "calibration" / "priors.toml"
 
-#: The fitted behavioural parameters: those whose normalised Morris mu* reaches 0.3 on at least one
+#: The fitted behavioural parameters: those whose normalised Morris mu* reaches 0.6 on at least one
 #: of the pattern outputs (active_share, only_read_share, top1_share, ever_used_share) at one of the
 #: three screening bases (experiments/results/global_sensitivity.csv), plus purpose_weight and
 #: role_model_weight, through which purpose and leaders act, so that strategy comparisons carry
 #: their uncertainty. Every other behavioural parameter stays at its default (docs/MODEL.md 9).
+#: (A first run with the 18 parameters above 0.3 ended with importance weights so uneven, an
+#: effective sample of 1 to 7 particles per hypothesis after one generation, that its posterior
+#: would have rested on a handful of particles: in 18 dimensions the kernel density of proposals
+#: varies over orders of magnitude.)
 FITTED: tuple[str, ...] = (
     "threshold_mean", "threshold_sd", "decision_noise", "contribution_rate", "propensity_spread",
-    "reading_effort", "reading_uptake", "lapse_rate", "spontaneous_adoption", "reputation_feedback",
-    "posting_budget", "launch_novelty", "leader_role_pull", "network_value_weight", "friction_weight",
-    "customer_praise", "purpose_weight", "role_model_weight",
+    "reading_effort", "lapse_rate", "spontaneous_adoption", "reputation_feedback",
+    "purpose_weight", "role_model_weight",
 )
 
 #: Organisations in one simulated survey, and the defaults of the command.
@@ -132,6 +136,34 @@ class SurveyModel(pyabc.Model):
         return simulate_survey(dict(pars), self.hierarchy, self.organisations, seed)
 
 
+class RegularisedTransition(pyabc.MultivariateNormalTransition):
+    """pyABC's Gaussian kernel with a small ridge, so it is never singular.
+
+    With model selection and uneven importance weights, a hypothesis can keep an effective sample
+    of fewer particles than there are parameters; its sample covariance is then singular, a
+    proposal off that subspace has density 0 and its importance weight is infinite (pyABC stops:
+    "total weight nan"). Adding ``floor`` (a small share of each prior range, squared) to the
+    kernel's variances keeps every density positive; the weights stay exact importance weights
+    for the kernel actually used.
+    """
+
+    def __init__(self, floor: Mapping[str, float]):
+        super().__init__()
+        self.floor = dict(floor)
+
+    def fit(self, X, w):
+        super().fit(X, w)
+        import scipy.stats as st
+
+        self.cov = self.cov + np.diag([self.floor[c] for c in X.columns])
+        self.normal = st.multivariate_normal(cov=self.cov)
+
+
+def transition_floor(priors: Mapping[str, tuple[float, float, bool]]) -> dict[str, float]:
+    """The smallest kernel variance of each parameter: (5% of its prior range) squared."""
+    return {name: (0.05 * (high - low)) ** 2 for name, (low, high, _) in priors.items()}
+
+
 class TargetDistance(pyabc.Distance):
     """The distance over the fitted targets (:func:`sim.calibration.targets.distance`)."""
 
@@ -169,9 +201,11 @@ def _evaluate(key: str, pickled: bytes, seeds: Sequence[int]) -> list:
     numba.set_num_threads(1)
     try:
         out = []
-        for seed in seeds:
-            np.random.seed(seed)
-            out.append(simulate_one())
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", category=RuntimeWarning, module="pyabc")  # see calibrate()
+            for seed in seeds:
+                np.random.seed(seed)
+                out.append(simulate_one())
         return out
     finally:
         numba.set_num_threads(previous)
@@ -183,6 +217,7 @@ class SeededSampler(pyabc.sampler.Sampler):
     def __init__(self, client: Any, seed: int, workers: int, progress: Callable[[str], None] | None = None):
         super().__init__()
         self.client, self.seed, self.workers, self.progress = client, seed, max(1, workers), progress
+        self.generations = 0  # for progress messages only
 
     def __getstate__(self):
         d = dict(self.__dict__)
@@ -194,6 +229,14 @@ class SeededSampler(pyabc.sampler.Sampler):
         import cloudpickle
 
         sample = self._create_empty_sample()
+        if self.progress is not None:
+            try:
+                eps = float(ana_vars.eps(t)) if ana_vars is not None and t >= 0 else math.inf
+            except Exception:  # noqa: BLE001 - a progress message must never stop a calibration
+                eps = math.nan
+            total = f" of {self.generations}" if self.generations else ""
+            self.progress(f"generation {t}{total} (epsilon {eps:.3g}{', the prior' if t == 0 else ''}): "
+                          f"{n} particles to accept")
         key = f"{self.seed}-{t}-{time.monotonic_ns()}"
         pickled = cloudpickle.dumps(simulate_one)
         [remote] = self.client.scatter([pickled], broadcast=True, hash=False)
@@ -323,14 +366,17 @@ def _calibrate_locked(out, targets, priors, settings, fingerprint, source, popul
         os.replace(tmp, settings_path)
 
     started = time.perf_counter()
+    _quiet_pyabc()
     prior = pyabc_prior(priors)
     models = [SurveyModel(h, organisations) for h in hypotheses]
     observed = {t.output: t.centre for t in targets if STATISTICS[t.output][1] != "posterior"}
     with DaskExecutor(scheduler=scheduler, workers=workers) as executor:
         sampler = SeededSampler(executor.client, seed, executor.workers, progress)
+        sampler.generations = generations
         np.random.seed(particle_seed(seed, -2, 0))
         abc = pyabc.ABCSMC(models, [prior] * len(models), TargetDistance(targets), population_size=population_size,
                            sampler=sampler,
+                           transitions=[RegularisedTransition(transition_floor(priors)) for _ in models],
                            # generation 0 is the prior (all accepted); each later epsilon is the median
                            # distance of the generation before, which on resuming is read back from
                            # the stored generation ('from_sample'), as an unbroken run computes it
@@ -344,8 +390,11 @@ def _calibrate_locked(out, targets, priors, settings, fingerprint, source, popul
         else:
             abc.new(db, observed)
         if done < generations:
-            _quiet_pyabc()
-            abc.run(max_nr_populations=generations - done)
+            with warnings.catch_warnings():
+                # pyABC's own arithmetic warnings (inf - inf at generation 0, and the like) are noise
+                # to a user; a real failure still raises
+                warnings.filterwarnings("ignore", category=RuntimeWarning, module="pyabc")
+                abc.run(max_nr_populations=generations - done)
         history = abc.history
     posterior = export_posterior(history, out, {"fingerprint": fingerprint, "source": source, **settings},
                                  seconds=time.perf_counter() - started)

@@ -16,7 +16,6 @@ import hashlib
 import json
 import math
 import os
-import tempfile
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -68,18 +67,12 @@ class Posterior:
         return f"posterior {self.id} ({self.path.name}, {len(self.particles)} particles)"
 
 
-def _atomic_write(path: Path, text: str) -> None:
+def _write_text(path: Path, text: str) -> None:
+    """Write atomically: a kill or a full disk leaves the old file or the new one, never half of one."""
+    from ..outputs import atomic_write
+
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    atomic_write(path, lambda tmp: Path(tmp).write_text(text, encoding="utf-8"))
 
 
 def file_id(path: Path) -> str:
@@ -103,7 +96,7 @@ def export_posterior(history: Any, out: Path, settings: Mapping[str, Any], *, se
     columns = [*settings["fitted"], "hierarchy_influence", "weight"]
     particles = particles[columns]
     csv_path = Path(out) / "posterior.csv"
-    _atomic_write(csv_path, particles.to_csv(index=False, float_format="%.10g"))
+    _write_text(csv_path, particles.to_csv(index=False, float_format="%.10g"))
     populations = history.get_all_populations()
     populations = populations[populations["t"] >= 0]
     model_probabilities = {h: 0.0 for h in hypotheses}
@@ -122,7 +115,7 @@ def export_posterior(history: Any, out: Path, settings: Mapping[str, Any], *, se
         **{k: settings[k] for k in ("fingerprint", "source", "seed", "population_size", "organisations",
                                     "hypotheses", "fitted", "priors", "targets")},
     }
-    _atomic_write(csv_path.with_suffix(".json"), json.dumps(meta, indent=1))
+    _write_text(csv_path.with_suffix(".json"), json.dumps(meta, indent=1))
     return csv_path
 
 

@@ -49,6 +49,10 @@ def provenance_frame(manifest: dict[str, Any], results: pd.DataFrame) -> pd.Data
             ("design points", manifest.get("n_points", results["point_id"].nunique())),
             ("replicates per point", manifest.get("replicates", "n/a")), ("weeks", manifest.get("weeks", "n/a")),
             ("runs ok", ok), ("runs failed", len(results) - ok), ("created", manifest.get("created", "n/a"))]
+    posterior = manifest.get("posterior")
+    rows.append(("behavioural parameters", "developers' defaults (uncalibrated)" if not posterior else
+                 f"calibrated: posterior {posterior['id']} ({posterior['draws']} draws of "
+                 f"{posterior['particles']} particles, one per run seed)"))
     return pd.DataFrame(rows, columns=["item", "value"]).astype(str)
 
 

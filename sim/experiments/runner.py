@@ -251,7 +251,8 @@ class Plan:
 
     @functools.cached_property
     def _arrays(self) -> dict[str, np.ndarray]:
-        return {name: self.runs[name].to_numpy() for name in ("point_id", "replicate", "seed", "scenario_hash")}
+        names = ("point_id", "replicate", "seed", "scenario_hash", *(("particle",) if "particle" in self.runs else ()))
+        return {name: self.runs[name].to_numpy() for name in names}
 
     def point_values(self, point_id: int) -> dict[str, Any]:
         """Factor name -> value of one design point (plain Python values)."""

@@ -1,0 +1,92 @@
+"""Checks of the shipped calibration, written to ``experiments/results/calibration/``:
+posterior predictive checks of every target (fitted and held out), what the data pins down,
+the hierarchy hypotheses' probabilities and, with ``--recovery``, parameter recovery from
+synthetic targets. See sim/calibration/checks.py and docs/MODEL.md section 9.
+
+Usage::
+
+    python experiments/calibration_checks.py                 # predictive checks + report (a few minutes)
+    python experiments/calibration_checks.py --recovery      # also the recovery study (about 15 minutes)
+
+Writes ``report.html``, ``checks.json``, ``predictive.csv`` and (with --recovery)
+``recovery/`` (its own calibration) and ``recovery.csv``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import pandas as pd
+
+HERE = Path(__file__).resolve().parent
+RESULTS = HERE / "results" / "calibration"
+
+
+def main(argv: list[str] | None = None) -> int:
+    from sim.calibration import checks
+    from sim.calibration.fit import FITTED
+    from sim.calibration.posterior import load
+    from sim.calibration.targets import load_targets
+    from sim.experiments.runner import DaskExecutor
+
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--posterior", type=Path, default=RESULTS / "posterior.csv")
+    parser.add_argument("--targets", type=Path, default=None)
+    parser.add_argument("--draws", type=int, default=120, help="simulated surveys from the posterior")
+    parser.add_argument("--recovery", action="store_true", help="also run the parameter-recovery calibration")
+    parser.add_argument("--recovery-population", type=int, default=100)
+    parser.add_argument("--recovery-generations", type=int, default=6)
+    parser.add_argument("--workers", type=int, default=None)
+    args = parser.parse_args(argv)
+
+    posterior = load(args.posterior)
+    targets = load_targets(args.targets)
+    out = args.posterior.parent
+    say = lambda m: print(m, file=sys.stderr, flush=True)  # noqa: E731
+    with DaskExecutor(workers=args.workers) as executor:
+        say(f"posterior predictive: {args.draws} surveys from {posterior.describe()}")
+        calibrated = checks.predictive_draws(posterior, args.draws, seed=1, client=executor.client)
+        say("the same with the developers' defaults")
+        defaults = checks.predictive_draws(None, max(20, args.draws // 2), seed=2, client=executor.client)
+    check = checks.predictive_check(calibrated, targets, posterior)
+    default_check = checks.predictive_check(defaults, targets, None)
+    table = checks.identification(posterior)
+    recovery = recovery_meta = None
+    if args.recovery:
+        best = posterior.particles.sort_values("weight", ascending=False).iloc[0]
+        truth = {name: float(best[name]) for name in FITTED if name in posterior.parameters}
+        hierarchy = str(best["hierarchy_influence"])
+        say(f"parameter recovery: truth = the posterior's heaviest particle ({hierarchy})")
+        recovery, _, synthetic = checks.parameter_recovery(
+            truth, hierarchy, targets, out=out / "recovery", population_size=args.recovery_population,
+            generations=args.recovery_generations, workers=args.workers, progress=lambda m: say(f"recovery: {m}"))
+        recovery.to_csv(out / "recovery.csv", index=False)
+        recovery_meta = {"description": f"truth: the heaviest particle of {posterior.id}, hierarchy {hierarchy}; "
+                                        f"{args.recovery_population} particles, {args.recovery_generations} generations",
+                         "synthetic_targets": [t.__dict__ for t in synthetic]}
+    elif (out / "recovery.csv").is_file():
+        recovery = pd.read_csv(out / "recovery.csv")
+    page = checks.report_html(posterior, targets, check, table, {"calibrated": calibrated, "defaults": defaults},
+                              recovery, recovery_meta, default_check)
+    from sim.report import write_text_atomic
+
+    write_text_atomic(out / "report.html", page)
+    calibrated.to_csv(out / "predictive.csv", index=False)
+    checks.write_json(out / "checks.json", {
+        "posterior": posterior.id, "draws": args.draws,
+        "predictive_check": check.to_dict("records"), "defaults_check": default_check.to_dict("records"),
+        "identification": table.to_dict("records"),
+        "recovery": None if recovery is None else recovery.to_dict("records"),
+        "recovery_meta": recovery_meta})
+    print(check[["target", "role", "published", "median", "low", "high", "share_in_band", "met"]].to_string(index=False))
+    print(table[["parameter", "median", "q05", "q95", "width_vs_prior", "identified"]].to_string(index=False))
+    if recovery is not None:
+        print(f"recovery: {int(recovery['covered'].sum())} of {len(recovery)} parameters covered by the 90% interval")
+    print(f"wrote {out / 'report.html'}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
