@@ -8,6 +8,11 @@
   employees for the network view. It steps a :class:`sim.SocialBusinessModel` itself (the
   model's public API); the first replicate's :class:`~sim.RunResult` is the model's own, so
   the charts and the network show the same run.
+* Both take ``posterior``: None for the developers' default behavioural parameters, or the id of
+  the default posterior (:func:`default_posterior`) to draw every replicate's behavioural
+  parameters from it with the replicate's seed (``sim.run(..., calibrated=...)``). The id is part
+  of the cache key, so calibrated and uncalibrated results, or results of two posteriors, are
+  never mixed up.
 
 Replicates run in a small pool of worker processes (``SOCIALSIM_DASHBOARD_WORKERS``, default:
 the number of cores, at most 4; 0 runs everything in the server process). Every process runs
@@ -31,10 +36,14 @@ import numpy as np
 import streamlit as st
 
 import sim
+from sim.calibration import posterior as posteriors
+from sim.errors import UserInputError
 from sim.outputs import RunResult
 from sim.scenario import Scenario, make_scenario
 
 Progress = Callable[[float, str], None] | None
+#: What ``sim.run(calibrated=...)`` gets: False (uncalibrated) or the posterior file's path.
+Calibrated = bool | str
 
 #: A tiny scenario whose run compiles every kernel.
 #: Largest number of employees drawn in the network view.
@@ -48,6 +57,37 @@ def scenario_key(scenario: Scenario) -> str:
 
 def _scenario(key: str) -> Scenario:
     return make_scenario(json.loads(key), source="dashboard")
+
+
+def default_posterior() -> tuple[posteriors.Posterior | None, str | None]:
+    """The default posterior (``$SOCIALSIM_POSTERIOR`` or the shipped one) and None, or None and why not.
+
+    A posterior that exists but cannot be used (made for another model version, a damaged file)
+    gives its one-line refusal as the reason, so the page can say why answers are uncalibrated.
+    """
+    if not posteriors.available():
+        return None, ("No calibrated posterior on this server yet (`socialsim calibrate` makes one), so "
+                      "answers use the developers' default behavioural parameters.")
+    try:
+        return posteriors.load(), None
+    except UserInputError as exc:
+        return None, f"The posterior cannot be used, so answers are uncalibrated: {exc}"
+
+
+def _calibrated(posterior: str | None) -> Calibrated:
+    """What the runs pass as ``calibrated`` for the posterior id ``posterior`` (None: uncalibrated).
+
+    The file's path, not ``True``: worker processes then read exactly this file whatever their
+    environment, and the id checked here (the cache key) is the posterior every replicate draws from.
+    """
+    if posterior is None:
+        return False
+    current, _ = default_posterior()
+    if current is None or current.id != posterior:
+        now = f"now {current.id}" if current is not None else "now none"
+        raise UserInputError(f"the default posterior changed while the page was open ({now}; asked for "
+                             f"{posterior}); allowed: run again to use the current one", source="posterior")
+    return str(current.path)
 
 
 def workers_setting() -> int:
@@ -101,33 +141,34 @@ def where_runs() -> str:
     return f"replicates run in {n} worker process{'es' if n != 1 else ''}"
 
 
-def _run_here(scenario: Scenario, seeds: list[int], progress: Progress, done: int, total: int) -> list[RunResult]:
+def _run_here(scenario: Scenario, seeds: list[int], progress: Progress, done: int, total: int,
+              calibrated: Calibrated = False) -> list[RunResult]:
     _one_thread()
     results = []
     for k, seed in enumerate(seeds):
         def week(d: int, t: int, k: int = k) -> None:
             if progress is not None:
                 progress((done + k + d / t) / total, f"run {done + k + 1} of {total}")
-        results.append(sim.run(scenario, seed=seed, progress=week))
+        results.append(sim.run(scenario, seed=seed, progress=week, calibrated=calibrated))
     return results
 
 
-def _submit(scenario: Scenario, seeds: list[int]) -> list[cf.Future] | None:
+def _submit(scenario: Scenario, seeds: list[int], calibrated: Calibrated = False) -> list[cf.Future] | None:
     pool = worker_pool(workers_setting()) if len(seeds) > 0 else None
     if pool is None:
         return None
     try:
-        return [pool.submit(sim.run, scenario, seed=s) for s in seeds]
+        return [pool.submit(sim.run, scenario, seed=s, calibrated=calibrated) for s in seeds]
     except RuntimeError:  # shut down or broken: start afresh next time
         worker_pool.clear()
         return None
 
 
 def _collect(futures: list[cf.Future] | None, scenario: Scenario, seeds: list[int], progress: Progress,
-             done: int, total: int) -> list[RunResult]:
+             done: int, total: int, calibrated: Calibrated = False) -> list[RunResult]:
     """The results of ``futures`` (or of running ``seeds`` here if there is no pool), in seed order."""
     if futures is None:
-        return _run_here(scenario, seeds, progress, done, total)
+        return _run_here(scenario, seeds, progress, done, total, calibrated)
     results: dict[int, RunResult] = {}
     index = {f: i for i, f in enumerate(futures)}
     try:
@@ -138,7 +179,8 @@ def _collect(futures: list[cf.Future] | None, scenario: Scenario, seeds: list[in
     except cf.process.BrokenProcessPool:  # a worker died (e.g. out of memory): finish here
         worker_pool.clear()
         missing = [i for i in range(len(seeds)) if i not in results]
-        for i, r in zip(missing, _run_here(scenario, [seeds[i] for i in missing], progress, done, total)):
+        for i, r in zip(missing, _run_here(scenario, [seeds[i] for i in missing], progress, done, total,
+                                           calibrated)):
             results[i] = r
     return [results[i] for i in range(len(seeds))]
 
@@ -158,15 +200,22 @@ def _bar(label: str) -> tuple[Any, Progress]:
 
 
 @st.cache_data(max_entries=48, show_spinner=False)
-def run_set(key: str, root_seed: int, replicates: int, _label: str = "Running") -> list[RunResult]:
-    """``replicates`` runs of the scenario ``key`` with seeds from :func:`sim.replicate_seeds`."""
+def run_set(key: str, root_seed: int, replicates: int, posterior: str | None = None,
+            _label: str = "Running") -> list[RunResult]:
+    """``replicates`` runs of the scenario ``key`` with seeds from :func:`sim.replicate_seeds`.
+
+    ``posterior``: None for the developers' defaults, or the default posterior's id to draw each
+    replicate's behavioural parameters from it (refused if the default posterior is no longer that one).
+    """
     scenario = _scenario(key)
     seeds = sim.replicate_seeds(root_seed, replicates)
+    calibrated = _calibrated(posterior)
     bar, progress = _bar(_label)
     if len(seeds) == 1:
-        results = _run_here(scenario, seeds, progress, 0, 1)
+        results = _run_here(scenario, seeds, progress, 0, 1, calibrated)
     else:
-        results = _collect(_submit(scenario, seeds), scenario, seeds, progress, 0, len(seeds))
+        results = _collect(_submit(scenario, seeds, calibrated), scenario, seeds, progress, 0, len(seeds),
+                           calibrated)
     bar.empty()
     return results
 
@@ -194,9 +243,10 @@ def sample_employees(department: np.ndarray, limit: int, seed: int = 0) -> np.nd
 
 
 @st.cache_data(max_entries=24, show_spinner=False)
-def explore_run(key: str, root_seed: int, replicates: int, max_nodes: int = MAX_NETWORK_NODES,
-                _label: str = "Running") -> tuple[list[RunResult], dict[str, Any]]:
-    """Replicates as :func:`run_set`, plus the weekly stages of sampled employees of replicate 0.
+def explore_run(key: str, root_seed: int, replicates: int, posterior: str | None = None,
+                max_nodes: int = MAX_NETWORK_NODES, _label: str = "Running") -> tuple[list[RunResult], dict[str, Any]]:
+    """Replicates as :func:`run_set` (``posterior`` likewise), plus the weekly stages of sampled
+    employees of replicate 0.
 
     Returns ``(results, network)``; ``network`` holds ``nodes`` (employee ids), ``department``,
     ``edges`` (pairs of positions in ``nodes``: ties between sampled employees), ``stage``
@@ -205,11 +255,14 @@ def explore_run(key: str, root_seed: int, replicates: int, max_nodes: int = MAX_
     """
     scenario = _scenario(key)
     seeds = sim.replicate_seeds(root_seed, replicates)
+    calibrated = _calibrated(posterior)
     bar, _progress = _bar(_label)
-    futures = _submit(scenario, seeds[1:]) if len(seeds) > 1 else None
+    futures = _submit(scenario, seeds[1:], calibrated) if len(seeds) > 1 else None
     total = len(seeds)
     _one_thread()
-    model = sim.SocialBusinessModel(scenario, rng=seeds[0])
+    # Replicate 0 is stepped here, so it draws its behavioural parameters as sim.run would for its seed.
+    levers, drawn = sim.runner.calibrated_levers(calibrated, seeds[0], {}) if calibrated else ({}, None)
+    model = sim.SocialBusinessModel(scenario, rng=seeds[0], **levers)
     org = model.org
     nodes = sample_employees(org.department, max_nodes)
     stages = np.zeros((scenario.weeks + 1, nodes.size), dtype=np.uint8)
@@ -225,7 +278,8 @@ def explore_run(key: str, root_seed: int, replicates: int, max_nodes: int = MAX_
         if week % 4 == 0 or week == scenario.weeks:
             _progress(week / scenario.weeks / total, f"run 1 of {total}: week {week}")
     first = model.result()
-    rest = _collect(futures, scenario, seeds[1:], _progress, 1, total) if len(seeds) > 1 else []
+    first.posterior = drawn
+    rest = _collect(futures, scenario, seeds[1:], _progress, 1, total, calibrated) if len(seeds) > 1 else []
     position = np.full(org.n, -1, dtype=np.int64)
     position[nodes] = np.arange(nodes.size)
     src = np.repeat(np.arange(org.n), np.diff(org.indptr))

@@ -7,7 +7,8 @@ URL scheme (``st.query_params``, every value a string)::
 ``preset`` names the base (a preset in ``scenarios/``; absent: the documented defaults); every
 other scenario key is a lever whose value differs from the base. Numbers and booleans are
 written as JSON (``0.2``, ``true``), text as itself, ``waves``/``shocks`` as compact JSON.
-``seed`` and ``replicates`` are the run settings. Everything goes through
+``seed`` and ``replicates`` are the run settings; ``calibrated=false`` (every page) says the
+visitor switched calibrated behaviour off (:mod:`dashboard.calibration`). Everything goes through
 :func:`sim.make_scenario`, so a value the CLI would refuse is refused here with the same
 one-line message.
 """
@@ -38,7 +39,7 @@ from sim.scenario import (
 #: Uploaded scenario files larger than this are refused (a scenario file is a few kB).
 MAX_UPLOAD_BYTES = 100_000
 #: Query parameters that are not scenario keys.
-RUN_PARAMS = ("preset", "seed", "replicates", "population", "strategies", "step")
+RUN_PARAMS = ("preset", "seed", "replicates", "population", "strategies", "step", "calibrated")
 #: Longest value accepted from the URL (waves and shocks are JSON lists).
 MAX_PARAM_CHARS = 4_000
 MAX_SEED = 2**32 - 1

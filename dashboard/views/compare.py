@@ -9,7 +9,7 @@ import zipfile
 import pandas as pd
 import streamlit as st
 
-from dashboard import charts, compute, scenarios, ui
+from dashboard import calibration, charts, compute, scenarios, ui
 from sim import report
 from sim.errors import UserInputError
 from sim.scenario import (
@@ -106,6 +106,7 @@ def page() -> None:
                   help="Every strategy runs with the same seeds (common random numbers), so differences "
                        "come from the levers, not from luck.")
         st.number_input("Root seed", 0, scenarios.MAX_SEED, key="cmp_seed")
+        posterior = calibration.toggle("cmp_calibrated")
         st.caption(f"Results are kept per scenario and seed: asking again is instant. Here, {compute.where_runs()}.")
     S["cmp_kept"] = {k: S[k] for k in ("cmp_presets", "cmp_pop", "cmp_replicates", "cmp_seed", "cmp_with_explore")
                      if k in S}
@@ -123,24 +124,28 @@ def page() -> None:
         st.warning("Choose two to four strategies.", icon=":material/warning:")
         return
     st.query_params.from_dict({"strategies": ",".join(S["cmp_presets"]), "population": S["cmp_pop"],
-                               "replicates": str(reps), "seed": str(seed)})
+                               "replicates": str(reps), "seed": str(seed), **calibration.query(posterior)})
 
     keys = {label: compute.scenario_key(s) for label, s in chosen.items()}
-    wanted = (json.dumps(keys, sort_keys=True), seed, reps)
-    if clicked or S.pop("cmp_auto", False):
-        S["cmp_error"] = None
-        for label, key in keys.items():
-            compute.run_set(key, seed, reps, _label=f"Running {label} ({reps} replicates)")
-        S["cmp_shown"] = wanted
-    shown = S.get("cmp_shown")
-    if shown is None:
-        st.info("Press **Run comparison**.", icon=":material/play_arrow:")
+    wanted = (json.dumps(keys, sort_keys=True), seed, reps, calibration.posterior_id(posterior))
+    try:
+        if clicked or S.pop("cmp_auto", False):
+            S["cmp_error"] = None
+            for label, key in keys.items():
+                compute.run_set(key, seed, reps, wanted[3], _label=f"Running {label} ({reps} replicates)")
+            S["cmp_shown"] = wanted
+        shown = S.get("cmp_shown")
+        if shown is None:
+            st.info("Press **Run comparison**.", icon=":material/play_arrow:")
+            return
+        if shown != wanted:
+            st.info("The choice changed since the results below: press **Run comparison** to update them.",
+                    icon=":material/refresh:")
+        shown_keys, seed, reps, shown_posterior = json.loads(shown[0]), shown[1], shown[2], shown[3]
+        results = {label: compute.run_set(key, seed, reps, shown_posterior) for label, key in shown_keys.items()}
+    except UserInputError as exc:  # the posterior was replaced while the page was open
+        st.error(str(exc), icon=":material/error:")
         return
-    if shown != wanted:
-        st.info("The choice changed since the results below: press **Run comparison** to update them.",
-                icon=":material/refresh:")
-    shown_keys, seed, reps = json.loads(shown[0]), shown[1], shown[2]
-    results = {label: compute.run_set(key, seed, reps) for label, key in shown_keys.items()}
     show(results, {label: make_scenario(json.loads(k), source="dashboard") for label, k in shown_keys.items()},
          seed, reps)
 
@@ -148,6 +153,7 @@ def page() -> None:
 def show(results: dict, chosen: dict[str, Scenario], seed: int, reps: int) -> None:
     success = report.success_table(results)
     st.subheader(f"{reps} replicates per strategy, root seed {seed}")
+    st.caption(calibration.results_text(results))
     cols = st.columns(len(results))
     for col, row in zip(cols, success.itertuples()):
         med = pd.Series([r.summary["active_share"] for r in results[row.scenario]]).median()

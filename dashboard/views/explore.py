@@ -7,8 +7,9 @@ import json
 import pandas as pd
 import streamlit as st
 
-from dashboard import charts, compute, controls, scenarios, ui
+from dashboard import calibration, charts, compute, controls, scenarios, ui
 from sim import report
+from sim.calibration.posterior import Posterior
 from sim.errors import UserInputError
 from sim.outputs import SUMMARY_COLUMNS
 from sim.scenario import POPULATIONS, make_scenario, preset_names, preset_summary
@@ -44,7 +45,8 @@ def _init() -> None:
             S.setdefault(k, v)
         return
     params = st.query_params.to_dict()
-    if params and not {"strategies", "step"} & set(params):  # not another page's parameters
+    # Not another page's parameters (and not only the calibration switch, which every page shares).
+    if set(params) - {calibration.PARAM} and not {"strategies", "step"} & set(params):
         asked = scenarios.from_query(params, fallback_preset=START_PRESET)
         preset, scenario = asked.preset, asked.scenario
     else:
@@ -96,7 +98,8 @@ def _current() -> dict:
 
 
 # ------------------------------------------------------------------ sidebar
-def sidebar() -> None:
+def sidebar() -> Posterior | None:
+    """Draw the sidebar; the posterior the runs draw from (None: uncalibrated)."""
     with st.sidebar:
         # First in the sidebar, so it is on screen without scrolling on a laptop (1280x720).
         S["ex_clicked"] = st.button("Run", type="primary", key="ex_run", width="stretch")
@@ -124,6 +127,7 @@ def sidebar() -> None:
         st.slider("Replicates", 1, scenarios.MAX_REPLICATES, key="ex_reps",
                   help="More replicates (different seeds) show the uncertainty as a band; the detailed charts "
                        "show replicate 1.")
+        return calibration.toggle("ex_calibrated")
 
 
 # ------------------------------------------------------------------ results
@@ -157,6 +161,7 @@ def show_results(results: list, network: dict, scenario, seed: int, reps: int) -
     first = results[0]
     # The heading names what the charts show (the run that was made), not the current selection.
     st.subheader(f"{scenario.name}: seed {seed}" + (f", {reps} replicates" if reps > 1 else ""))
+    st.caption(calibration.results_text(results))
     metrics(results)
     tabs = st.tabs(["Participation", "Departments", "Inequality", "Network", "Customers", "Value"])
     with tabs[0]:
@@ -188,8 +193,9 @@ def show_results(results: list, network: dict, scenario, seed: int, reps: int) -
         ui.plot(charts.value_cost(first))
 
     st.subheader("Share")
-    st.caption("This page's address holds the preset, every lever you changed, the seed and the replicates: "
-               "send the link and it reproduces this view.")
+    st.caption("This page's address holds the preset, every lever you changed, the seed, the replicates and "
+               "whether behaviour is calibrated: send the link and it reproduces this view (a calibrated view "
+               "with the same posterior).")
     cols = st.columns(4)
     cols[0].download_button("Scenario file (.toml)", scenarios.toml_text(scenario), file_name=f"{scenario.name}.toml",
                             mime="application/toml", on_click="ignore", key="ex_dl_toml")
@@ -209,7 +215,7 @@ def show_results(results: list, network: dict, scenario, seed: int, reps: int) -
 # ------------------------------------------------------------------ page
 def page() -> None:
     _init()
-    sidebar()
+    posterior = sidebar()
     st.title("Explore a strategy")
     if S.get("ex_url_error"):
         st.error(f"The link asked for something the model does not allow, so the preset is shown instead. "
@@ -219,6 +225,11 @@ def page() -> None:
                "from; press **Run** to see what the model does with it.")
 
     with st.expander("Levers: every assumption, with its meaning and the article it comes from", expanded=False):
+        if posterior is not None:  # the draw wins over these levers (as in sim.run): say which are unused
+            st.info("Calibrated behaviour is on: every replicate takes "
+                    + ", ".join(f"`{name}`" for name in calibration.fitted_levers(posterior))
+                    + " from the posterior, so their values here are not used. Switch calibration off in the "
+                      "sidebar to set them yourself.", icon=":material/tune:")
         controls.lever_tabs()
         values = S["ex_values"]
         schedule = st.columns(2)
@@ -239,26 +250,30 @@ def page() -> None:
     except UserInputError as exc:
         st.error(str(exc), icon=":material/error:")
         return
-    params = scenarios.to_query(preset, scenario, seed=seed, replicates=reps)
+    params = {**scenarios.to_query(preset, scenario, seed=seed, replicates=reps), **calibration.query(posterior)}
     if params != st.query_params.to_dict():
         st.query_params.from_dict(params)
 
     key = compute.scenario_key(scenario)
-    wanted = (key, seed, reps)
+    wanted = (key, seed, reps, calibration.posterior_id(posterior))
     agent_weeks = (scenario.employees + scenario.customers) * scenario.weeks * reps
     first_visit = S.pop("ex_first_visit", False)
-    if S.get("ex_clicked") or (first_visit and agent_weeks <= AUTO_RUN_AGENT_WEEKS):
-        compute.explore_run(key, seed, reps, _label=f"Running {scenario.name}")
-        S["ex_shown"] = wanted
-    shown = S.get("ex_shown")
-    if shown is None:
-        st.info("Press **Run** to simulate this strategy.", icon=":material/play_arrow:")
+    try:
+        if S.get("ex_clicked") or (first_visit and agent_weeks <= AUTO_RUN_AGENT_WEEKS):
+            compute.explore_run(*wanted, _label=f"Running {scenario.name}")
+            S["ex_shown"] = wanted
+        shown = S.get("ex_shown")
+        if shown is None:
+            st.info("Press **Run** to simulate this strategy.", icon=":material/play_arrow:")
+            return
+        if shown != wanted:
+            st.info("The levers or the calibration switch changed since the charts below were drawn: press **Run** "
+                    "to update them.", icon=":material/refresh:")
+        shown_scenario = make_scenario(json.loads(shown[0]), source="dashboard")
+        results, network = compute.explore_run(*shown)
+    except UserInputError as exc:  # the posterior was replaced while the page was open
+        st.error(str(exc), icon=":material/error:")
         return
-    if shown != wanted:
-        st.info("The levers changed since the charts below were drawn: press **Run** to update them.",
-                icon=":material/refresh:")
-    shown_scenario = make_scenario(json.loads(shown[0]), source="dashboard")
-    results, network = compute.explore_run(*shown)
     show_results(results, network, shown_scenario, shown[1], shown[2])
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from dashboard import charts, compute, scenarios, ui
+from dashboard import calibration, charts, compute, scenarios, ui
 from dashboard.story import STEPS, Arm
 from sim import report
 from sim.errors import UserInputError
@@ -54,6 +54,7 @@ def page() -> None:
                      help="small answers in seconds; the shapes are the same as in the default organisation")
         st.slider("Replicates per strategy", 2, 20, key="ws_replicates")
         st.number_input("Seed", 0, scenarios.MAX_SEED, key="ws_seed")
+        posterior = calibration.toggle("ws_calibrated")
         prepare = st.button("Prepare every step now", key="ws_prepare",
                             help="Run every step before the session, so each reveal is instant.")
     S["ws_kept"] = {k: S[k] for k in ("ws_step", "ws_pop", "ws_replicates", "ws_seed") if k in S}
@@ -67,16 +68,21 @@ def page() -> None:
     except UserInputError as exc:
         st.error(str(exc), icon=":material/error:")
         return
-    if prepare:
-        for step in STEPS:
-            for arm in step.arms:
-                compute.run_set(compute.scenario_key(arm_scenario(arm, pop)), seed, reps,
-                                _label=f"Preparing {step.title}: {arm.label}")
-        st.success("Every step is ready.", icon=":material/check:")
+    drawn_from = calibration.posterior_id(posterior)
+    try:
+        if prepare:
+            for step in STEPS:
+                for arm in step.arms:
+                    compute.run_set(compute.scenario_key(arm_scenario(arm, pop)), seed, reps, drawn_from,
+                                    _label=f"Preparing {step.title}: {arm.label}")
+            st.success("Every step is ready.", icon=":material/check:")
+    except UserInputError as exc:  # the posterior was replaced while the page was open
+        st.error(str(exc), icon=":material/error:")
+        return
 
     i = S["ws_step"]
     step = STEPS[i]
-    st.query_params.from_dict({"step": str(i + 1)})
+    st.query_params.from_dict({"step": str(i + 1), **calibration.query(posterior)})
     nav = st.columns([2, 5, 2])
     nav[0].button("◀ Previous", width="stretch", key="ws_prev", on_click=_go, args=(-1,), disabled=i == 0)
     nav[2].button("Next ▶", width="stretch", key="ws_next", on_click=_go, args=(1,), disabled=i == len(STEPS) - 1)
@@ -90,14 +96,18 @@ def page() -> None:
     if not S.get(f"ws_revealed_{i}"):
         st.caption("Ask the room first; then press Reveal.")
         return
-    reveal(i, pop, reps, seed)
+    try:
+        reveal(i, pop, reps, seed, drawn_from)
+    except UserInputError as exc:  # the posterior was replaced while the page was open
+        st.error(str(exc), icon=":material/error:")
 
 
-def reveal(i: int, pop: str, reps: int, seed: int) -> None:
+def reveal(i: int, pop: str, reps: int, seed: int, posterior: str | None = None) -> None:
+    """Show step ``i``'s answer: its strategies' runs (calibrated with the posterior id ``posterior``)."""
     step = STEPS[i]
     st.markdown(f'<div id="{REVEAL_ANCHOR}"></div>', unsafe_allow_html=True)
     chosen = {arm.label: arm_scenario(arm, pop) for arm in step.arms}
-    results = {label: compute.run_set(compute.scenario_key(s), seed, reps, _label=f"Running {label}")
+    results = {label: compute.run_set(compute.scenario_key(s), seed, reps, posterior, _label=f"Running {label}")
                for label, s in chosen.items()}
     weeks = next(iter(chosen.values())).weeks
     fig = charts.share_bands(results, step.outcome, title=f"Share of staff who posted in the last 4 weeks, week by week "
@@ -123,6 +133,7 @@ def reveal(i: int, pop: str, reps: int, seed: int) -> None:
             st.dataframe(differs, hide_index=True)
     st.caption(f"{pop} organisation ({POPULATIONS[pop]['employees']:,} employees), {reps} runs per strategy with "
                f"the same seeds (root seed {seed}). These are the model's outcomes, not a forecast.")
+    st.caption(calibration.results_text(results))
     if S.pop("ws_scroll_to_reveal", None) == i:
         scroll_to_reveal()
 
