@@ -8,7 +8,8 @@ Usage::
     python experiments/calibration_checks.py                 # predictive checks + report (a few minutes)
     python experiments/calibration_checks.py --recovery      # also the recovery study (about 15 minutes)
 
-Writes ``report.html``, ``checks.json``, ``predictive.csv`` and (with --recovery)
+Writes ``report.html``, ``checks.json``, ``summary.md`` (the markdown of docs/MODEL.md section 9),
+``predictive.csv`` and (with --recovery)
 ``recovery/`` (its own calibration) and ``recovery.csv``.
 """
 
@@ -80,6 +81,8 @@ def main(argv: list[str] | None = None) -> int:
         "identification": table.to_dict("records"),
         "recovery": None if recovery is None else recovery.to_dict("records"),
         "recovery_meta": recovery_meta})
+    summary = checks.markdown_summary(posterior, check, table, default_check, recovery)
+    write_text_atomic(out / "summary.md", summary + "\n")
     print(check[["target", "role", "published", "median", "low", "high", "share_in_band", "met"]].to_string(index=False))
     print(table[["parameter", "median", "q05", "q95", "width_vs_prior", "identified"]].to_string(index=False))
     if recovery is not None:

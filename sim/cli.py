@@ -874,8 +874,8 @@ def calibrate_command(
     except KeyboardInterrupt:
         _fail("interrupted; the finished generations are kept: rerun the same command to resume", 130)
     probabilities = ", ".join(f"{k} {v:.2f}" for k, v in report.model_probabilities.items())
-    typer.echo(f"{'resumed; ' if report.resumed else ''}{report.generations} generations, {report.evaluations} "
-               f"simulated surveys in all, final epsilon {report.epsilon:.3g}, {report.seconds:.0f} s this session")
+    typer.echo(f"{'resumed; ' if report.resumed else ''}generations: {report.generations}, simulated surveys in all: "
+               f"{report.evaluations}, final epsilon {report.epsilon:.3g}, {report.seconds:.0f} s this session")
     typer.echo(f"hierarchy hypotheses (posterior probability): {probabilities}")
     typer.echo(f"posterior: {report.posterior} (and {report.posterior.with_suffix('.json').name})")
 

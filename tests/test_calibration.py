@@ -339,3 +339,34 @@ def test_a_hypothesis_with_few_particles_still_gets_finite_weights():
     singular.fit(X, w)
     off_subspace = X.iloc[0] + 0.01 * np.array([hi - lo for lo, hi, _ in priors.values()])
     assert singular.pdf(off_subspace) == 0.0 and kernel.pdf(off_subspace) > 0
+
+
+def test_the_calibrate_command_runs_and_reports(tmp_path):
+    """`socialsim calibrate` end to end on a tiny setting: progress on stderr, the posterior named on stdout."""
+    out = tmp_path / "cal"
+    result = runner.invoke(app, ["calibrate", str(TARGETS_FILE), "--population-size", "4", "--generations", "1",
+                                 "--organisations", "2", "--workers", "1", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "calibrate: generation 0 of 1" in result.stderr
+    assert "generations: 1," in result.stdout and "hierarchy hypotheses (posterior probability)" in result.stdout
+    frame = load_posterior(out / "posterior.csv")
+    assert list(frame.columns) == [*FITTED, "hierarchy_influence", "weight"] and len(frame) == 4
+    low, high, log = load_priors(FITTED)["spontaneous_adoption"]
+    assert log and frame["spontaneous_adoption"].between(low, high).all()  # fitted as log10, stored as itself
+    one_line_error(runner.invoke(app, ["calibrate", str(TARGETS_FILE), "--scheduler", "nowhere"]),
+                   "--scheduler", "not a scheduler address")
+
+
+def test_a_simulated_survey_computes_every_statistic_a_target_can_name():
+    from sim.calibration.fit import simulate_survey
+
+    values = {n: BehaviourParameters.model_fields[n].default for n in CI_FITTED}
+    stats = simulate_survey(values, "top_down", 3, seed=5)
+    assert stats == simulate_survey(values, "top_down", 3, seed=5)
+    survey = {name for name, (_, kind) in STATISTICS.items() if kind != "posterior"}
+    assert survey <= set(stats)
+    assert stats["organisations"] == 3
+    for name in survey:
+        assert math.isfinite(stats[name]) or (name == "provide_and_pray_success"
+                                              and stats["provide_and_pray_organisations"] == 0)
+        assert not 0.0 > stats[name] and not stats[name] > 1.0  # a share (NaN only as allowed above)

@@ -83,7 +83,7 @@ def test_explore_defaults_to_calibrated_and_switching_off_gives_the_defaults(pos
     assert not at.error, errors(at)
     toggle = at.toggle(key="ex_calibrated")
     assert toggle.value is True and not toggle.proto.disabled
-    assert f"posterior {posterior.id}: 1 draws (1 distinct particles)" in captions(at)
+    assert f"posterior {posterior.id}: 1 draw (1 distinct particle)" in captions(at)
     assert "band combines" not in captions(at)  # one run: no band to speak of
     assert same(stage_traces(at), calibrated)  # the charts show the calibrated run, exactly
     assert "calibrated" not in at.query_params  # on is the default: links stay as they were

@@ -371,3 +371,19 @@ def test_reachability_counts_match_the_stored_results(model_md):
         assert int(in_second) == _count(second, key), f"{key}: second run, MODEL.md {in_second}"
         if diagnostic:
             assert int(diagnostic) == _count(second["diagnostic_pp_only"], key), f"{key}: diagnostic"
+
+
+def test_calibration_results_match_the_shipped_posterior(model_md):
+    """Section 9's calibration paragraph names the shipped posterior, its hypothesis probabilities
+    and the predictive check's verdicts as the stored files hold them."""
+    results = ROOT / "experiments" / "results" / "calibration"
+    meta = json.loads((results / "posterior.json").read_text(encoding="utf-8"))
+    checks = json.loads((results / "checks.json").read_text(encoding="utf-8"))
+    text = _marked(_section(model_md, 9), "calibration-results")
+    assert f"posterior `{meta['id']}`" in text
+    assert checks["posterior"] == meta["id"], "checks.json is not of the shipped posterior: rerun the checks"
+    for hypothesis, p in meta["model_probabilities"].items():
+        assert f"`{hypothesis}` {p:.2f}" in text, hypothesis
+    rows = dict(re.findall(r"^\| `(\w+)` \|.*\| (met|not met) \|$", text, flags=re.MULTILINE))
+    expected = {row["target"]: "met" if row["met"] else "not met" for row in checks["predictive_check"]}
+    assert rows == expected

@@ -310,3 +310,31 @@ def write_json(path: Path, data: Any) -> None:
     from ..outputs import atomic_write
 
     atomic_write(path, lambda tmp: Path(tmp).write_text(json.dumps(data, indent=1, default=str), encoding="utf-8"))
+
+
+def markdown_summary(posterior: Posterior, check: pd.DataFrame, table: pd.DataFrame,
+                     default_check: pd.DataFrame | None = None, recovery: pd.DataFrame | None = None) -> str:
+    """The calibration's results as the markdown docs/MODEL.md section 9 shows (tests compare them)."""
+    meta = posterior.meta
+    probabilities = ", ".join(f"`{h}` {p:.2f}" for h, p in meta.get("model_probabilities", {}).items())
+    lines = [f"Posterior `{posterior.id}` ({meta.get('generations')} generations of {meta.get('population_size')} "
+             f"particles, {meta.get('evaluations')} simulated surveys of {meta.get('organisations')} organisations; "
+             f"epsilon {' → '.join(f'{e:.3g}' for e in meta.get('epsilon', [])[1:])}). Hierarchy hypotheses, "
+             f"posterior probability (prior 1/3 each): {probabilities}.", ""]
+    defaults = {} if default_check is None else {r["target"]: r for r in default_check.to_dict("records")}
+    lines += ["| target | role | published | defaults: median [5%, 95%] | calibrated: median [5%, 95%] | "
+              "calibrated surveys in band | verdict |", "|---|---|---|---|---|---|---|"]
+    for row in check.to_dict("records"):
+        d = defaults.get(row["target"])
+        before = "n/a" if d is None else f"{d['median']:.3g} [{d['low']:.3g}, {d['high']:.3g}]"
+        after = f"{row['median']:.3g} [{row['low']:.3g}, {row['high']:.3g}]"
+        lines.append(f"| `{row['target']}` | {row['role']} | {row['published']} | {before} | {after} | "
+                     f"{row['share_in_band']:.0%} | {'met' if row['met'] else 'not met'} |")
+    pinned = ", ".join(f"`{p}`" for p in table.loc[table["identified"] == "pinned down", "parameter"]) or "none"
+    loose = ", ".join(f"`{p}`" for p in table.loc[table["identified"] == "loose", "parameter"]) or "none"
+    lines += ["", f"Pinned down (90% interval under {PINNED:.0%} of the prior range): {pinned}. Loose: {loose}."]
+    if recovery is not None:
+        missed = ", ".join(f"`{p}`" for p in recovery.loc[~recovery["covered"].astype(bool), "parameter"]) or "none"
+        lines.append(f"Parameter recovery: the 90% interval covers the truth for {int(recovery['covered'].sum())} of "
+                     f"{len(recovery)} parameters (missed: {missed}).")
+    return "\n".join(lines)

@@ -92,6 +92,9 @@ def export_posterior(history: Any, out: Path, settings: Mapping[str, Any], *, se
         frame["weight"] = np.asarray(weights) * float(probabilities.loc[m, "p"])
         frames.append(frame)
     particles = pd.concat(frames, ignore_index=True)
+    for column in list(particles.columns):  # pyABC fits log-uniform parameters on the log10 scale
+        if column.startswith("log10_"):
+            particles[column[len("log10_"):]] = 10.0 ** particles.pop(column)
     particles["weight"] = particles["weight"] / particles["weight"].sum()
     columns = [*settings["fitted"], "hierarchy_influence", "weight"]
     particles = particles[columns]
@@ -99,6 +102,12 @@ def export_posterior(history: Any, out: Path, settings: Mapping[str, Any], *, se
     _write_text(csv_path, particles.to_csv(index=False, float_format="%.10g"))
     populations = history.get_all_populations()
     populations = populations[populations["t"] >= 0]
+    effective = []  # Kish's effective sample size of each generation (all hypotheses together)
+    for g in range(t + 1):
+        p_g = history.get_model_probabilities(g)
+        weights = np.concatenate([np.asarray(history.get_distribution(m=m, t=g)[1]) * float(p_g.loc[m, "p"])
+                                  for m in history.alive_models(g)])
+        effective.append(round(float(weights.sum() ** 2 / (weights**2).sum()), 1))
     model_probabilities = {h: 0.0 for h in hypotheses}
     for m in probabilities.index:
         model_probabilities[hypotheses[int(m)]] = float(probabilities.loc[m, "p"])
@@ -109,6 +118,7 @@ def export_posterior(history: Any, out: Path, settings: Mapping[str, Any], *, se
         "generations": t + 1,
         "epsilon": [float(e) for e in populations["epsilon"]],
         "evaluations_per_generation": [int(s) for s in populations["samples"]],
+        "effective_sample_size": effective,
         "evaluations": int(history.total_nr_simulations),
         "model_probabilities": model_probabilities,
         "seconds_this_session": round(seconds, 1),
