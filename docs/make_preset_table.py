@@ -1,10 +1,10 @@
-"""Print the README's preset table from a `socialsim compare` summary (median [2.5%, 97.5%]).
+"""Print the README's preset table (calibrated: drop --calibrated for the developers' defaults) from a `socialsim compare` summary (median [2.5%, 97.5%]).
 
 Usage (from the repository root)::
 
     .venv/bin/socialsim compare provide_and_pray marketing_only early_adopters_only command_and_control \\
         inside_out two_track purpose_led_big_bang purpose_led_stepwise purpose_led_under_shocks \\
-        --replicates 30 --seed 0 --out-dir compare-presets
+        --replicates 30 --seed 0 --calibrated --out-dir compare-presets
     .venv/bin/python docs/make_preset_table.py compare-presets/summary.csv
 """
 

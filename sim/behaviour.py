@@ -5,8 +5,9 @@ organisation does* (friction, purpose, leaders walking the talk, openness); a be
 parameter says *how employees and customers react to it* (how much a purpose motivates, how fast
 people lapse, how strongly reputation feeds posting). Each has a default, a documented range and
 ``why``: the reasoning behind the default. The defaults are the developers' choices, informed by
-the pattern-oriented first pass of docs/MODEL.md, section 9; no parameter has been calibrated
-(fitted with a measurement model) yet.
+the pattern-oriented first pass of docs/MODEL.md, section 9. Calibration (sim/calibration)
+fits 11 of them to published figures; runs use the defaults unless ``calibrated=True`` draws them
+from the posterior.
 
 Every number that used to be a hard-coded constant of the rules (``ANSWER_TRUST_GAIN``,
 ``CONNECTIVE_TIES`` and the rest) is a parameter here, so sensitivity analysis and calibration
