@@ -325,7 +325,10 @@ def test_a_hypothesis_with_few_particles_still_gets_finite_weights():
 
     priors = load_priors(FITTED)
     rng = np.random.default_rng(1)
-    X = pd.DataFrame({n: rng.uniform(lo, hi, size=5) for n, (lo, hi, _) in priors.items()})
+    # pyABC's parameters: a log-uniform one is fitted as log10_NAME
+    ranges = {(f"log10_{n}" if log else n): ((np.log10(lo), np.log10(hi)) if log else (lo, hi))
+              for n, (lo, hi, log) in priors.items()}
+    X = pd.DataFrame({n: rng.uniform(lo, hi, size=5) for n, (lo, hi) in ranges.items()})
     w = np.full(5, 0.2)
     kernel = RegularisedTransition(transition_floor(priors))
     kernel.fit(X, w)
@@ -337,7 +340,7 @@ def test_a_hypothesis_with_few_particles_still_gets_finite_weights():
 
     singular = pyabc.MultivariateNormalTransition()
     singular.fit(X, w)
-    off_subspace = X.iloc[0] + 0.01 * np.array([hi - lo for lo, hi, _ in priors.values()])
+    off_subspace = X.iloc[0] + 0.01 * np.array([hi - lo for lo, hi in ranges.values()])
     assert singular.pdf(off_subspace) == 0.0 and kernel.pdf(off_subspace) > 0
 
 

@@ -380,7 +380,7 @@ def test_calibration_results_match_the_shipped_posterior(model_md):
     meta = json.loads((results / "posterior.json").read_text(encoding="utf-8"))
     checks = json.loads((results / "checks.json").read_text(encoding="utf-8"))
     text = _marked(_section(model_md, 9), "calibration-results")
-    assert f"posterior `{meta['id']}`" in text
+    assert f"Posterior `{meta['id']}`" in text
     assert checks["posterior"] == meta["id"], "checks.json is not of the shipped posterior: rerun the checks"
     for hypothesis, p in meta["model_probabilities"].items():
         assert f"`{hypothesis}` {p:.2f}" in text, hypothesis
