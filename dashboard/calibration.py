@@ -83,7 +83,7 @@ def query(posterior: Posterior | None) -> dict[str, str]:
 
 def fitted_levers(posterior: Posterior) -> list[str]:
     """The levers a calibrated run takes from the posterior instead of the scenario."""
-    return [*posterior.parameters, *(["hierarchy_influence"] if "hierarchy_influence" in posterior.particles else [])]
+    return [*posterior.behavioural, *(["hierarchy_influence"] if "hierarchy_influence" in posterior.particles else [])]
 
 
 def results_text(results: list[Any] | dict[str, list[Any]]) -> str:

@@ -7,10 +7,14 @@ Usage::
 
     python experiments/calibration_checks.py                 # predictive checks + report (a few minutes)
     python experiments/calibration_checks.py --recovery      # also the recovery study (about 15 minutes)
+    python experiments/calibration_checks.py --mix-sensitivity   # also the checks under other strategy mixes
 
 Writes ``report.html``, ``checks.json``, ``summary.md`` (the markdown of docs/MODEL.md section 9),
-``predictive.csv`` and (with --recovery)
-``recovery/`` (its own calibration) and ``recovery.csv``.
+``predictive.csv``, with --recovery ``recovery/`` (its own calibration) and ``recovery.csv``, and
+with --mix-sensitivity ``mix_sensitivity.csv``: the predictive check of every target when the
+survey population's assumed share of provide-and-pray firms (60%) is 45% or 75% instead (the
+other strategies keep their proportions), with the same posterior: how much the calibrated
+model's agreement with the record rests on that assumption.
 """
 
 from __future__ import annotations
@@ -23,6 +27,20 @@ import pandas as pd
 
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "results" / "calibration"
+
+
+#: Shares of provide-and-pray firms for the mix sensitivity (the assumed mix has 60%).
+MIX_SHARES = (0.45, 0.75)
+
+
+def other_mix(provide_and_pray_share: float) -> dict[str, float]:
+    """The survey population's strategy mix with another share of provide-and-pray firms; the
+    other strategies keep their proportions to each other."""
+    from sim.calibration.population import STRATEGY_MIX
+
+    rest = {k: v for k, v in STRATEGY_MIX.items() if k != "provide_and_pray"}
+    scale = (1.0 - provide_and_pray_share) / sum(rest.values())
+    return {"provide_and_pray": provide_and_pray_share, **{k: v * scale for k, v in rest.items()}}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -39,6 +57,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--recovery", action="store_true", help="also run the parameter-recovery calibration")
     parser.add_argument("--recovery-population", type=int, default=100)
     parser.add_argument("--recovery-generations", type=int, default=6)
+    parser.add_argument("--mix-sensitivity", action="store_true",
+                        help="also the predictive checks with 45%% and 75%% provide-and-pray firms")
     parser.add_argument("--workers", type=int, default=None)
     args = parser.parse_args(argv)
 
@@ -51,6 +71,13 @@ def main(argv: list[str] | None = None) -> int:
         calibrated = checks.predictive_draws(posterior, args.draws, seed=1, client=executor.client)
         say("the same with the developers' defaults")
         defaults = checks.predictive_draws(None, max(20, args.draws // 2), seed=2, client=executor.client)
+        mixes = {}
+        if args.mix_sensitivity:
+            for share in MIX_SHARES:
+                mix = other_mix(share)
+                say(f"posterior predictive with {share:.0%} provide-and-pray firms")
+                mixes[share] = checks.predictive_draws(posterior, max(20, args.draws // 2), seed=3,
+                                                       client=executor.client, strategy_mix=mix)
     check = checks.predictive_check(calibrated, targets, posterior)
     default_check = checks.predictive_check(defaults, targets, None)
     table = checks.identification(posterior)
@@ -81,6 +108,14 @@ def main(argv: list[str] | None = None) -> int:
         "identification": table.to_dict("records"),
         "recovery": None if recovery is None else recovery.to_dict("records"),
         "recovery_meta": recovery_meta})
+    if mixes:
+        rows = [checks.predictive_check(frame, targets, posterior).assign(provide_and_pray_share=share)
+                for share, frame in mixes.items()]
+        sensitivity = pd.concat([check.assign(provide_and_pray_share=0.60), *rows], ignore_index=True)
+        sensitivity = sensitivity[["provide_and_pray_share", "target", "role", "published", "median", "low", "high",
+                                   "share_in_band", "met"]]
+        sensitivity.to_csv(out / "mix_sensitivity.csv", index=False)
+        print(sensitivity.to_string(index=False))
     summary = checks.markdown_summary(posterior, check, table, default_check, recovery)
     write_text_atomic(out / "summary.md", summary + "\n")
     print(check[["target", "role", "published", "median", "low", "high", "share_in_band", "met"]].to_string(index=False))

@@ -133,7 +133,7 @@ def calibration_choice(calibrated: bool, posterior: Path | None, sets: list[str]
     from .calibration.posterior import load
 
     loaded = load(posterior)  # a missing or mismatched posterior is refused before anything runs
-    drawn = set(loaded.parameters) | ({"hierarchy_influence"} if "hierarchy_influence" in loaded.particles else set())
+    drawn = set(loaded.behavioural) | ({"hierarchy_influence"} if "hierarchy_influence" in loaded.particles else set())
     for item in sets or []:
         key = item.split("=", 1)[0].strip()
         if key in drawn:
@@ -878,6 +878,72 @@ def calibrate_command(
                f"{report.evaluations}, final epsilon {report.epsilon:.3g}, {report.seconds:.0f} s this session")
     typer.echo(f"hierarchy hypotheses (posterior probability): {probabilities}")
     typer.echo(f"posterior: {report.posterior} (and {report.posterior.with_suffix('.json').name})")
+
+
+@command("advise")
+def advise_command(
+    scenario: Annotated[str, typer.Argument(help="Your current scenario: a file or a preset name.")],
+    out_dir: Annotated[Path, typer.Option(
+        "--out-dir", help="Folder for plans.csv, plans/<plan>.toml, report.html and the study (resumable).")],
+    levers: Annotated[Optional[str], typer.Option(
+        "--levers", help="Comma-separated levers the advisor may move (default: all; see README, 'The strategy "
+                         "advisor').")] = None,
+    budget: Annotated[Optional[float], typer.Option(
+        "--budget", help="Most a plan may cost, in employee-weeks (the README's cost model).")] = None,
+    target: Annotated[float, typer.Option(
+        "--target", help="P(success) at which the rollout counts as taking off.")] = 0.5,
+    trials: Annotated[int, typer.Option("--trials", help="Candidate plans to score (the current one included).")] = 32,
+    replicates: Annotated[int, typer.Option(
+        "--replicates", help="Runs per candidate (common random numbers across candidates).")] = 8,
+    confirm: Annotated[int, typer.Option(
+        "--confirm", help="Fresh-seed runs per recommended plan for the probabilities reported.")] = 100,
+    seed: Annotated[int, typer.Option("--seed", min=0, max=MAX_SEED, help="The search's seed.")] = 0,
+    weeks: WeeksOption = None,
+    population: PopulationOption = None,
+    set_: SetOption = None,
+    scheduler: Annotated[Optional[str], typer.Option(
+        "--scheduler", metavar="ADDRESS",
+        help="Run on a running Dask cluster, e.g. tcp://10.0.0.5:8786 (default: a local cluster).")] = None,
+    workers: Annotated[Optional[int], typer.Option(
+        "--workers", min=0, help="Local worker processes (default: all cores); 0 runs serially in this process.")]
+    = None,
+    calibrated: CalibratedOption = False,
+    posterior: PosteriorOption = None,
+) -> None:
+    """Search the levers you can move for plans that make the rollout take off at least cost.
+
+    Optuna's NSGA-II over the allowed levers and rollout schedule; each candidate runs the same
+    replicate seeds; the Pareto plans are re-estimated on fresh seeds. Rerunning the same command
+    resumes the search.
+    """
+    from .advisor import advise
+
+    base = build_scenario(scenario, population=population and population.value, weeks=weeks, sets=set_)
+    calibration = calibration_choice(calibrated, posterior, set_)
+    chosen = None if levers is None else levers.split(",")
+    if scheduler is None and workers != 0:
+        ensure_kernels()
+
+    def on_progress(message: str) -> None:
+        typer.echo(message, err=True)
+
+    try:
+        advice = advise(base, out_dir=out_dir, levers=chosen, budget=budget, target=target, trials=trials,
+                        replicates=replicates, confirm=confirm, calibrated=calibration, seed=seed,
+                        scheduler=scheduler, workers=workers, source=scenario, progress=on_progress)
+    except KeyboardInterrupt:
+        _fail("interrupted; the scored plans are kept: rerun the same command to resume", 130)
+    c = advice.current
+    typer.echo(f"your scenario: P(success) {c['p_success']:.0%} [{c['p_success_low']:.0%}, {c['p_success_high']:.0%}]"
+               f" ({c['runs']} fresh seeds)")
+    for plan in advice.plans.to_dict("records"):
+        typer.echo(f"{plan['plan']}: P(success) {plan['p_success']:.0%} [{plan['p_success_low']:.0%}, "
+                   f"{plan['p_success_high']:.0%}], cost {plan['cost']:.1f}; changes {plan['changed_levers'] or 'none'}")
+    if advice.flip is not None:
+        typer.echo(f"smallest change that flips the verdict: {advice.flip['plan']} ({advice.flip['changed_levers']})")
+    else:
+        typer.echo("no plan found flips the verdict within the levers and budget allowed")
+    typer.echo(f"wrote {printable(str(out_dir / 'plans.csv'))}, {printable(str(out_dir / 'report.html'))}")
 
 
 def _dashboard_app() -> Path:

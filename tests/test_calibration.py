@@ -132,6 +132,46 @@ def test_survey_population_is_reproducible_and_keeps_the_presets_lever_bundles()
     assert abs((names == "provide_and_pray").mean() - STRATEGY_MIX["provide_and_pray"]) < 0.08
 
 
+def test_the_fitted_spread_of_workforce_effort_sets_how_different_the_surveyed_firms_are():
+    """firm_effort_spread is the survey population's own parameter: 0 makes every firm typical;
+    a wider spread, more firms far from typical (clipped to the key's documented range); out of
+    its prior range it is refused."""
+    from sim.calibration.population import POPULATION_PARAMETERS, WORKFORCE_EFFORT_RANGE
+
+    def efforts(spread):
+        return np.array([s.workforce_effort for s in survey_population(300, seed=2, firm_effort_spread=spread)])
+
+    assert np.allclose(efforts(0.0), 1.0)
+    narrow, wide = efforts(0.1), efforts(0.6)
+    assert np.std(np.log(wide)) > 3 * np.std(np.log(narrow))
+    assert WORKFORCE_EFFORT_RANGE[0] <= wide.min() and wide.max() <= WORKFORCE_EFFORT_RANGE[1]
+    # the spread moves no other draw: names, sizes and horizons stay those of the same seed
+    keys = lambda pop: [(s.name, s.employees, s.weeks, s.initial_safety) for s in pop]  # noqa: E731
+    assert keys(survey_population(50, 2, 0.1)) == keys(survey_population(50, 2, 0.6))
+    low, high, _ = POPULATION_PARAMETERS["firm_effort_spread"]
+    for bad in (low - 0.1, high + 0.1, math.nan):
+        with pytest.raises(ValueError, match="firm_effort_spread"):
+            survey_population(3, 1, bad)
+    assert load_priors(("firm_effort_spread",)) == {"firm_effort_spread": (low, high, False)}
+
+
+def test_a_posterior_carries_the_population_spread_but_a_run_does_not_draw_it(posterior_file):
+    frame = pd.read_csv(posterior_file)
+    frame["firm_effort_spread"] = np.linspace(0.1, 0.5, len(frame))
+    frame.to_csv(posterior_file, index=False)
+    posterior = load(posterior_file)
+    assert "firm_effort_spread" in posterior.parameters and "firm_effort_spread" not in posterior.behavioural
+    index, values = posterior.draw(3)
+    assert "firm_effort_spread" not in values and set(values) == {*CI_FITTED, "hierarchy_influence"}
+    assert posterior.population_values(index) == {"firm_effort_spread": float(frame["firm_effort_spread"][index])}
+    small = dict(employees=200, departments=2, customers=300, weeks=6)
+    run = sim.run("provide_and_pray", seed=3, calibrated=posterior_file, **small)
+    assert run.posterior["id"] == posterior.id and math.isfinite(run.summary["active_share"])
+    frame.assign(firm_effort_spread=5.0).to_csv(posterior_file, index=False)
+    with pytest.raises(UserInputError, match="'firm_effort_spread' has values outside"):
+        load(posterior_file)
+
+
 # ------------------------------------------------------------------ ABC-SMC
 def _ci_calibration(out: Path, *, workers: int, generations: int = 2, seed: int = 11):
     """A CI-sized calibration against synthetic targets made with the defaults as the truth."""

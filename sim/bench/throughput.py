@@ -93,12 +93,12 @@ def measure_default(runs: int = 5, replicates: int = 10, single_thread: bool = T
 def _plain_share(tasks: list[tuple[dict[str, Any], int]], barrier: Any, results: Any) -> None:
     """One of the two plain processes: warm up, wait for the other, run ``tasks`` with one thread."""
     import sim
-    from sim.experiments.runner import _single_numba_thread, warm_up
+    from sim.experiments.runner import single_numba_thread, warm_up
     from sim.scenario import Scenario
 
     scenarios = [(Scenario(**scenario), seed) for scenario, seed in tasks]
     warm_up()
-    with _single_numba_thread():
+    with single_numba_thread():
         sim.run(scenarios[0][0], seed=0)  # first run of this size: page faults, caches
         barrier.wait()
         start = time.perf_counter()

@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 
 from ..behaviour import BehaviourParameters
+from .population import DEFAULT_EFFORT_SPREAD, POPULATION_PARAMETERS
 from .fit import FITTED, ORGANISATIONS, calibrate, load_priors, particle_seed, simulate_survey
 from .posterior import Posterior
 from .targets import STATISTICS, Target
@@ -40,39 +41,37 @@ def weighted_quantile(values: np.ndarray, weights: np.ndarray, q: float) -> floa
     return float(v[min(len(v) - 1, int(np.searchsorted(cum, q)))])
 
 
-def _survey_task(values: Mapping[str, Any], hierarchy: str, organisations: int, seed: int) -> dict[str, float]:
-    import numba
-
-    from ..experiments.runner import tune_malloc
+def _survey_task(values: Mapping[str, Any], hierarchy: str, organisations: int, seed: int,
+                 strategy_mix: Mapping[str, float] | None = None) -> dict[str, float]:
+    from ..experiments.runner import single_numba_thread, tune_malloc
 
     tune_malloc()
-    previous = numba.get_num_threads()
-    numba.set_num_threads(1)
-    try:
-        return simulate_survey(values, hierarchy, organisations, seed)
-    finally:
-        numba.set_num_threads(previous)
+    with single_numba_thread():
+        return simulate_survey(values, hierarchy, organisations, seed, strategy_mix=strategy_mix)
 
 
 def predictive_draws(posterior: Posterior | None, draws: int, *, organisations: int = ORGANISATIONS, seed: int = 0,
-                     client: Any = None) -> pd.DataFrame:
+                     client: Any = None, strategy_mix: Mapping[str, float] | None = None) -> pd.DataFrame:
     """``draws`` simulated surveys, each with one particle drawn from the posterior by weight (or, with
-    ``posterior=None``, all with the developers' defaults). One row per survey: particle, hypothesis, statistics."""
+    ``posterior=None``, all with the developers' defaults). One row per survey: particle, hypothesis, statistics.
+    ``strategy_mix`` replaces the survey population's assumed mix (to see how much a check rests on it)."""
     jobs = []
     for k in range(draws):
         survey_seed = particle_seed(seed, 10_000, k)
         if posterior is None:
-            values = {name: BehaviourParameters.model_fields[name].default for name in FITTED}
+            values = {name: BehaviourParameters.model_fields[name].default for name in FITTED
+                      if name not in POPULATION_PARAMETERS}
             index, hierarchy = -1, BehaviourParameters.model_fields["hierarchy_influence"].default
         else:
             index, drawn = posterior.draw(survey_seed)
             hierarchy = drawn.pop("hierarchy_influence", "top_down")
-            values = drawn
+            values = {**drawn, **posterior.population_values(index)}
         jobs.append((index, values, hierarchy, survey_seed))
     if client is None:
-        stats = [_survey_task(v, h, organisations, s) for _, v, h, s in jobs]
+        stats = [_survey_task(v, h, organisations, s, strategy_mix) for _, v, h, s in jobs]
     else:
-        futures = [client.submit(_survey_task, v, h, organisations, s, pure=False) for _, v, h, s in jobs]
+        futures = [client.submit(_survey_task, v, h, organisations, s, strategy_mix, pure=False)
+                   for _, v, h, s in jobs]
         stats = client.gather(futures)
     rows = [{"particle": i, "hierarchy_influence": h, "seed": s, **st} for (i, _, h, s), st in zip(jobs, stats)]
     return pd.DataFrame(rows)
@@ -138,7 +137,8 @@ def identification(posterior: Posterior, priors: Mapping[str, tuple[float, float
             ratio = (q95 - q05) / (high - low)
         rows.append({"parameter": name, "prior_low": low, "prior_high": high, "log_prior": log, "median": q50,
                      "q05": q05, "q95": q95, "width_vs_prior": ratio,
-                     "default": BehaviourParameters.model_fields[name].default,
+                     "default": (DEFAULT_EFFORT_SPREAD if name == "firm_effort_spread"
+                                 else BehaviourParameters.model_fields[name].default),
                      "identified": "pinned down" if ratio < PINNED else "loose"})
     return pd.DataFrame(rows)
 

@@ -13,8 +13,11 @@ short:
   found that only 16% of firms had opened access to the whole organisation, so 15% here do
   (two-track and purpose-led stepwise), and the provide-and-pray firms gave access to part of the
   organisation (:data:`PARTIAL_ACCESS`) as the other 84% did.
-- **Organisations** differ in how much of an effort taking part is for their workforce and in
-  psychological safety, over the ranges of the pattern-oriented first pass.
+- **Organisations** differ in how much of an effort taking part is for their workforce
+  (log-normal around 1, with a spread, ``firm_effort_spread``, that the calibration fits: how
+  different the surveyed firms were is not known, and a fixed +-30% range left every
+  provide-and-pray firm on the same side of the take-off point, docs/MODEL.md 9) and in
+  psychological safety, over the range of the pattern-oriented first pass.
 - **Sizes** are scaled down (300 to 1,000 employees; the surveyed firms were larger): the
   statistics are shares, and a survey of 32 organisations of the real sizes would cost a hundred
   times more per calibration step.
@@ -26,6 +29,7 @@ from __future__ import annotations
 
 import math
 from functools import lru_cache
+from typing import Mapping
 
 import numpy as np
 
@@ -48,9 +52,22 @@ EMPLOYEES_PER_DEPARTMENT = 100
 CUSTOMERS_PER_EMPLOYEE = 2
 #: Weeks from launch to the survey (uniform integers, inclusive).
 HORIZON_WEEKS = (52, 156)
-#: Organisation characteristics (uniform), the ranges of the pattern-oriented first pass.
-WORKFORCE_EFFORT = (0.7, 1.3)
+#: Workforce effort: log-normal with median 1 and this standard deviation of its log (the default
+#: is about the spread of the uniform 0.7-1.3 range used before it was fitted), clipped to the
+#: organisation key's documented range.
+DEFAULT_EFFORT_SPREAD = 0.17
+WORKFORCE_EFFORT_RANGE = (0.3, 3.0)
+#: Psychological safety at the start (uniform), the range of the pattern-oriented first pass.
 INITIAL_SAFETY = (0.5, 0.9)
+
+#: Parameters of the survey population itself (not of any one organisation) that calibration fits
+#: beside the behavioural ones: name -> (prior low, prior high, what it is). A posterior carries
+#: them as columns; a calibrated run of one organisation ignores them (it is one firm, whose
+#: workforce effort the user sets).
+POPULATION_PARAMETERS: dict[str, tuple[float, float, str]] = {
+    "firm_effort_spread": (0.0, 0.6, "standard deviation of the log of workforce effort across the surveyed "
+                                     "organisations (how different the firms are)"),
+}
 
 
 @lru_cache(maxsize=None)
@@ -58,18 +75,30 @@ def _preset(name: str) -> Scenario:
     return load_scenario(name)
 
 
-def survey_population(n: int, seed: int) -> list[Scenario]:
+def survey_population(n: int, seed: int, firm_effort_spread: float = DEFAULT_EFFORT_SPREAD,
+                      strategy_mix: Mapping[str, float] | None = None) -> list[Scenario]:
     """``n`` scenarios standing for the organisations the 2012-2013 surveys measured.
 
     Each is a shipped strategy preset (its ``name`` says which) with the organisation's size,
     horizon, workforce effort and safety, and, for provide-and-pray, the part of the organisation
-    given access. The same ``n`` and ``seed`` give the same scenarios.
+    given access. ``firm_effort_spread`` is how much the firms' workforce effort differs (see
+    :data:`POPULATION_PARAMETERS`). ``strategy_mix`` (preset -> share; default
+    :data:`STRATEGY_MIX`) is for checking how much an answer rests on the assumed mix. The same
+    arguments give the same scenarios.
     """
     if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
         raise ValueError(f"n: {n!r} organisations; allowed: an integer >= 1")
+    low, high, _ = POPULATION_PARAMETERS["firm_effort_spread"]
+    spread = float(firm_effort_spread)
+    if not math.isfinite(spread) or not low <= spread <= high:
+        raise ValueError(f"firm_effort_spread: {firm_effort_spread!r}; allowed: {low} to {high}")
     rng = np.random.default_rng([int(seed), 0x5A27E7])
-    names = list(STRATEGY_MIX)
-    weights = np.array([STRATEGY_MIX[k] for k in names])
+    mix = dict(STRATEGY_MIX if strategy_mix is None else strategy_mix)
+    if not mix or any(not (isinstance(v, (int, float)) and math.isfinite(v) and v >= 0) for v in mix.values()) \
+            or sum(mix.values()) <= 0:
+        raise ValueError(f"strategy_mix: {strategy_mix!r}; allowed: preset -> non-negative share, not all 0")
+    names = list(mix)
+    weights = np.array([float(mix[k]) for k in names])
     scenarios = []
     for k in range(int(n)):
         name = names[int(rng.choice(len(names), p=weights / weights.sum()))]
@@ -81,7 +110,7 @@ def survey_population(n: int, seed: int) -> list[Scenario]:
             "departments": int(min(10, max(3, round(employees / EMPLOYEES_PER_DEPARTMENT)))),
             "customers": CUSTOMERS_PER_EMPLOYEE * employees,
             "weeks": weeks,
-            "workforce_effort": float(rng.uniform(*WORKFORCE_EFFORT)),
+            "workforce_effort": float(np.clip(math.exp(spread * rng.standard_normal()), *WORKFORCE_EFFORT_RANGE)),
             "initial_safety": float(rng.uniform(*INITIAL_SAFETY)),
         }
         share = float(rng.uniform(*PARTIAL_ACCESS))  # drawn for every organisation: the stream stays aligned

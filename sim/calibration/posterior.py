@@ -26,6 +26,7 @@ import pandas as pd
 
 from ..behaviour import HIERARCHY_HYPOTHESES, BehaviourParameters
 from ..errors import UserInputError
+from .population import POPULATION_PARAMETERS
 
 #: The posterior that ships with the project (what ``calibrated=True`` uses by default).
 SHIPPED = Path(__file__).resolve().parents[2] / "experiments" / "results" / "calibration" / "posterior.csv"
@@ -56,7 +57,18 @@ class Posterior:
 
     @property
     def parameters(self) -> list[str]:
+        """Every fitted column: behavioural parameters and the survey population's own."""
         return [c for c in self.particles.columns if c not in ("weight", "hierarchy_influence")]
+
+    @property
+    def behavioural(self) -> list[str]:
+        """The fitted behavioural parameters: what a calibrated run draws."""
+        return [c for c in self.parameters if c not in POPULATION_PARAMETERS]
+
+    def population_values(self, index: int) -> dict[str, float]:
+        """The survey-population parameters of particle ``index`` (for simulated surveys)."""
+        row = self.particles.iloc[index]
+        return {c: float(row[c]) for c in self.parameters if c in POPULATION_PARAMETERS}
 
     def draw(self, seed: int) -> tuple[int, dict[str, Any]]:
         """The particle index and behavioural values for a run with this seed."""
@@ -141,16 +153,19 @@ def check_particles(particles: pd.DataFrame, path: Path) -> pd.DataFrame:
     for column in particles.columns:
         if column in ("weight", "hierarchy_influence"):
             continue
-        if column not in fields:
+        if column in POPULATION_PARAMETERS:
+            low, high, _ = POPULATION_PARAMETERS[column]
+        elif column not in fields:
             _refuse(f"column {column!r} is not a behavioural parameter of this model; allowed: "
                     "the parameters of sim/behaviour.py (the posterior was made for another model version)",
                     path, column)
         values = pd.to_numeric(particles[column], errors="coerce")
         if values.isna().any() or not np.isfinite(values).all():
             _refuse(f"column {column!r} holds a value that is not a finite number", path, column)
-        meta = fields[column].metadata
-        low = next((m.ge for m in meta if hasattr(m, "ge")), -math.inf)
-        high = next((m.le for m in meta if hasattr(m, "le")), math.inf)
+        if column not in POPULATION_PARAMETERS:
+            meta = fields[column].metadata
+            low = next((m.ge for m in meta if hasattr(m, "ge")), -math.inf)
+            high = next((m.le for m in meta if hasattr(m, "le")), math.inf)
         if (values < low).any() or (values > high).any():
             _refuse(f"column {column!r} has values outside the parameter's range; allowed: {low} to {high}",
                     path, column)
@@ -208,13 +223,14 @@ def load_posterior(path: str | Path | None = None) -> pd.DataFrame:
 
 
 def draw(posterior: Posterior, seed: int) -> tuple[int, dict[str, Any]]:
-    """Pick one particle for a run's seed, with probability its weight (reproducible from the seed)."""
+    """Pick one particle for a run's seed, with probability its weight (reproducible from the seed);
+    return its index and behavioural values (the survey population's parameters are left out)."""
     rng = np.random.default_rng([int(seed), DRAW_STREAM])
     weights = posterior.particles["weight"].to_numpy()
     index = int(rng.choice(len(weights), p=weights / weights.sum()))
     row = posterior.particles.iloc[index]
     values: dict[str, Any] = {}
-    for name in posterior.parameters:
+    for name in posterior.behavioural:
         annotation = BehaviourParameters.model_fields[name].annotation
         values[name] = int(round(row[name])) if annotation is int else float(row[name])
     if "hierarchy_influence" in posterior.particles.columns:

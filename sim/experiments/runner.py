@@ -431,7 +431,7 @@ def _one_line(text: str, limit: int = 2000) -> str:
 
 
 @contextlib.contextmanager
-def _single_numba_thread() -> Iterator[None]:
+def single_numba_thread() -> Iterator[None]:
     """Run numba's parallel kernels with one thread here (runs are parallel, not kernels)."""
     try:
         import numba
@@ -495,7 +495,7 @@ def run_batch(tasks: Sequence[dict[str, Any]], outputs: str = "final",
     tune_malloc()
     rows: list[dict[str, Any]] = []
     weekly: list[pd.DataFrame] = []
-    with _single_numba_thread():
+    with single_numba_thread():
         for task in tasks:
             row: dict[str, Any] = {"run_id": task["run_id"], "point_id": task["point_id"],
                                    "replicate": task["replicate"], "seed": task["seed"], "scenario": task["label"],
@@ -544,7 +544,7 @@ def warm_up() -> dict[str, Any]:
 
     start = time.perf_counter()
     malloc_tuned = tune_malloc()
-    with _single_numba_thread():
+    with single_numba_thread():
         sim.runner.warm_kernels()
     return {"version": sim.__version__, "malloc_tuned": malloc_tuned, "code_fingerprint": code_fingerprint(), "pid": os.getpid(),
             "host": socket.gethostname(),

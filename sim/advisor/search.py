@@ -1,0 +1,320 @@
+"""The search: Optuna's multi-objective sampler over the levers a user allows, every candidate
+scored over replicates with common random numbers, the Pareto plans re-estimated on fresh seeds.
+
+- **Objectives**: maximise P(success) (the share of replicates whose verdict is success) and
+  minimise the plan's cost (:func:`sim.advisor.levers.plan_cost`); with a budget, plans above it
+  are infeasible (NSGA-II's constraint handling) and never recommended.
+- **Scoring**: every candidate runs the same replicate seeds (common random numbers) and, when
+  calibrated, each seed draws the same particle of the posterior in every candidate, so two
+  plans differ by their levers, not their luck. Runs go to the same executors as sweeps: a local
+  Dask cluster, ``--scheduler ADDRESS`` or serial (``workers = 0``).
+- **Honest probabilities**: the best of many noisy estimates is biased upwards (the winner's
+  curse), so the probabilities the advisor reports come from fresh seeds that the search never
+  saw (``confirm`` replicates per plan), with 95% Wilson intervals.
+- **Resumable**: trials live in Optuna's journal storage (a file that is safe with several
+  processes, unlike SQLite); rerunning the same command continues. Candidates are asked in fixed
+  batches from a sampler seeded per batch, and a batch cut short by a kill is re-evaluated with
+  the parameters it was given, so a resumed search ends as an uninterrupted one does.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import shutil
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+
+from ..errors import UserInputError
+from .levers import ADVISABLE, apply_plan, check_levers, current_values, lever_domain, plan_cost
+
+#: Candidates asked from the sampler at a time (fixed, so the search does not depend on workers).
+BATCH = 4
+#: Pareto plans reported at most (the cheapest first).
+MAX_PLANS = 12
+#: Stream that derives the confirmation seeds from the user's seed (apart from the search's).
+CONFIRM_STREAM = 0xADF1CE
+
+
+@dataclass
+class Advice:
+    """What :func:`advise` found: the plans (one row each), the user's current plan and where it wrote."""
+
+    plans: pd.DataFrame
+    current: dict[str, Any]
+    flip: dict[str, Any] | None
+    out_dir: Path
+    meta: dict[str, Any] = field(default_factory=dict)
+
+
+# ------------------------------------------------------------------ scoring
+def _seed_scenarios(scenario: Any, seeds: Sequence[int], posterior: Any) -> list[Any]:
+    if posterior is None:
+        return [scenario] * len(seeds)
+    out = []
+    for seed in seeds:
+        _, values = posterior.draw(int(seed))
+        out.append(scenario.with_levers(**values))
+    return out
+
+
+def _tasks(point: int, scenario: Any, seeds: Sequence[int], posterior: Any, label: str) -> list[dict[str, Any]]:
+    return [{"run_id": point * 100_000 + k, "point_id": point, "replicate": k, "seed": int(seed),
+             "scenario": sc, "label": label, "scenario_hash": sc.scenario_hash(), "factors": {}}
+            for k, (seed, sc) in enumerate(zip(seeds, _seed_scenarios(scenario, seeds, posterior)))]
+
+
+def score_plans(executor: Any, plans: Sequence[tuple[int, Any]], seeds: Sequence[int], posterior: Any,
+                label: str = "plan") -> dict[int, dict[str, float]]:
+    """Run every (key, scenario) over ``seeds``; key -> successes, runs, P(success), median active share."""
+    jobs = iter([(key, _tasks(key, scenario, seeds, posterior, label)) for key, scenario in plans])
+    out: dict[int, dict[str, float]] = {}
+    for key, _, (frame, _) in executor.run(jobs, "final", ()):
+        ok = frame[frame["status"] == "ok"]
+        if len(ok) < len(frame):
+            first = frame.loc[frame["status"] != "ok", "error"].iloc[0]
+            raise UserInputError(f"a run of a candidate plan failed ({first}); allowed: a scenario that runs",
+                                 source="advise")
+        successes = int(ok["success"].astype(bool).sum())
+        out[key] = {"successes": successes, "runs": len(ok), "p_success": successes / len(ok),
+                    "active_share": float(np.median(ok["active_share"].astype(float)))}
+    return out
+
+
+def wilson(k: int, n: int) -> tuple[float, float]:
+    """95% Wilson interval of a success rate."""
+    from ..report import wilson_interval
+
+    return wilson_interval(k, n)
+
+
+# ------------------------------------------------------------------ the study
+def _fingerprint(settings: Mapping[str, Any]) -> str:
+    return hashlib.sha256(json.dumps(settings, sort_keys=True, default=str).encode()).hexdigest()[:16]
+
+
+def _suggest(trial: Any, levers: Sequence[str], weeks: int) -> dict[str, Any]:
+    values = {}
+    for name in levers:
+        kind, domain = lever_domain(name, weeks)
+        if kind == "choice":
+            values[name] = trial.suggest_categorical(name, list(domain))
+        elif kind == "int":
+            values[name] = trial.suggest_int(name, *domain)
+        else:
+            values[name] = trial.suggest_float(name, *domain)
+    return values
+
+
+def _pareto(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Non-dominated rows (higher p_success, lower cost), duplicates of the same plan dropped."""
+    front = []
+    for r in rows:
+        dominated = any((o["p_search"] >= r["p_search"] and o["cost"] <= r["cost"])
+                        and (o["p_search"] > r["p_search"] or o["cost"] < r["cost"]) for o in rows)
+        if not dominated:
+            front.append(r)
+    unique: dict[str, dict[str, Any]] = {}
+    for r in sorted(front, key=lambda r: (r["cost"], -r["p_search"], r["trial"])):
+        unique.setdefault(json.dumps(r["values"], sort_keys=True, default=str), r)
+    return list(unique.values())
+
+
+def advise(scenario: Any, *, out_dir: str | Path, levers: Sequence[str] | None = None, budget: float | None = None,
+           target: float = 0.5, trials: int = 32, replicates: int = 8, confirm: int = 100,
+           calibrated: bool | str | Path = False, seed: int = 0, scheduler: str | None = None,
+           workers: int | None = None, source: str = "scenario",
+           progress: Callable[[str], None] | None = None) -> Advice:
+    """Search the allowed levers for plans that maximise P(success) and minimise cost.
+
+    Writes ``out_dir/plans.csv``, ``plans/<plan>.toml``, ``report.html``, ``advice.json`` and
+    Optuna's journal (``study.journal``, which makes a rerun of the same request resume).
+    Raises :class:`~sim.errors.UserInputError` for an impossible request (no lever, a negative
+    budget, a target outside (0, 1), a folder holding another request).
+    """
+    import optuna
+
+    from ..experiments.runner import DaskExecutor, SerialExecutor, sweep_lock
+    from ..runner import check_seed, replicate_seeds
+
+    say = progress or (lambda message: None)
+    chosen = check_levers(ADVISABLE if levers is None else levers)
+    _check_number(budget, "--budget", low=0.0, allow_none=True, what="a cost >= 0 in employee-weeks")
+    _check_number(target, "--target", low=0.0, high=1.0, open_ends=True, what="a probability between 0 and 1")
+    for name, value, low in (("--trials", trials, 1), ("--replicates", replicates, 1), ("--confirm", confirm, 1)):
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
+            raise UserInputError(f"{value!r}; allowed: an integer >= {low}", source=name)
+    check_seed(seed)
+    out = Path(out_dir)
+    if out.exists() and not out.is_dir():
+        raise UserInputError("not a folder; allowed: a folder for the advisor's plans (created if missing)",
+                             source=str(out), key="--out-dir")
+    posterior = None
+    if calibrated is not False:
+        from ..calibration.posterior import load
+
+        posterior = load(None if calibrated is True else calibrated)
+
+    base = scenario
+    settings = {"scenario_hash": base.scenario_hash(), "levers": list(chosen), "budget": budget, "target": target,
+                "replicates": int(replicates), "confirm": int(confirm), "seed": int(seed),
+                "posterior": None if posterior is None else posterior.id, "batch": BATCH}
+    fingerprint = _fingerprint(settings)
+    out.mkdir(parents=True, exist_ok=True)
+    started = time.perf_counter()
+    with sweep_lock(out, "advise"):
+        _check_settings(out, settings, fingerprint)
+        search_seeds = replicate_seeds(int(seed), int(replicates))
+        confirm_seeds = replicate_seeds(int(np.random.SeedSequence([int(seed), CONFIRM_STREAM])
+                                            .generate_state(1, dtype=np.uint64)[0] >> np.uint64(1)), int(confirm))
+        optuna.logging.set_verbosity(optuna.logging.WARNING)
+        # The folder lock (sweep_lock) is held: no other advisor can be writing this journal, so
+        # a journal lock left by a killed search is stale (Optuna would wait for it, then warn).
+        for stale in out.glob("study.journal.lock*"):
+            stale.unlink(missing_ok=True) if not stale.is_dir() else shutil.rmtree(stale, ignore_errors=True)
+        storage = optuna.storages.JournalStorage(
+            optuna.storages.journal.JournalFileBackend(str(out / "study.journal")))
+        current = current_values(base, chosen)
+
+        def sampler(batch: int) -> Any:
+            # with a budget, each trial carries its constraint (cost - budget, feasible <= 0): see _search
+            return optuna.samplers.NSGAIISampler(seed=int(seed) + batch, population_size=max(BATCH, 8))
+
+        study = optuna.create_study(study_name="advise", storage=storage, sampler=sampler(0),
+                                    directions=["maximize", "minimize"], load_if_exists=True)
+        if not study.trials:
+            study.enqueue_trial(current)  # trial 0 is the user's current plan
+        executor = SerialExecutor() if workers == 0 else DaskExecutor(scheduler=scheduler, workers=workers)
+        with executor:
+            _search(study, sampler, executor, base, chosen, budget, int(trials), search_seeds, posterior, say)
+            rows = _completed(study, chosen)
+            feasible = [r for r in rows if budget is None or r["cost"] <= budget + 1e-9]
+            front = _pareto(feasible)[:MAX_PLANS]
+            current_row = next(r for r in rows if r["trial"] == 0)
+            say(f"advise: re-estimating {len(front)} plan(s) and the current one on {confirm} fresh seeds")
+            candidates = [(0, apply_plan(base, current_row["values"]))]
+            candidates += [(r["trial"], apply_plan(base, r["values"])) for r in front if r["trial"] != 0]
+            confirmed = score_plans(executor, candidates, confirm_seeds, posterior, label="confirm")
+        advice = _tabulate(base, chosen, front, current_row, confirmed, target, budget)
+        advice.out_dir = out
+        advice.meta = {**settings, "fingerprint": fingerprint, "source": source, "trials": len(rows),
+                       "search_seeds": search_seeds[:3] + ["..."] if len(search_seeds) > 3 else search_seeds,
+                       "seconds_this_session": round(time.perf_counter() - started, 1),
+                       "scenario": base.name}
+        from .report import write_outputs
+
+        write_outputs(advice, base, chosen, posterior)
+    return advice
+
+
+def _check_number(value: Any, source: str, *, low: float, high: float | None = None, allow_none: bool = False,
+                  open_ends: bool = False, what: str) -> None:
+    if value is None and allow_none:
+        return
+    ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+    if ok:
+        ok = (value > low if open_ends else value >= low) and (high is None or (value < high if open_ends
+                                                                             else value <= high))
+    if not ok:
+        raise UserInputError(f"{value!r}; allowed: {what}", source=source)
+
+
+def _check_settings(out: Path, settings: Mapping[str, Any], fingerprint: str) -> None:
+    path = out / "settings.json"
+    if path.is_file():
+        try:
+            previous = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            previous = {}
+        if previous.get("fingerprint") != fingerprint:
+            raise UserInputError("this folder holds an advisor search with other settings (scenario, levers, "
+                                 "budget, target, replicates, seed or posterior); allowed: the same request to "
+                                 "resume it, or another --out-dir", source=str(out), key="--out-dir")
+        return
+    if (out / "study.journal").exists():
+        raise UserInputError("this folder holds an advisor study without its settings.json; allowed: an empty "
+                             "folder or one written by the same request", source=str(out), key="--out-dir")
+    from ..report import write_text_atomic
+
+    write_text_atomic(path, json.dumps({**settings, "fingerprint": fingerprint}, indent=1, sort_keys=True) + "\n")
+
+
+def _search(study: Any, sampler: Callable[[int], Any], executor: Any, base: Any, levers: Sequence[str],
+            budget: float | None, trials: int, seeds: Sequence[int], posterior: Any, say: Callable[[str], None]) -> None:
+    import optuna
+
+    State = optuna.trial.TrialState
+    while True:
+        done = [t for t in study.trials if t.state == State.COMPLETE]
+        # a batch cut short by a kill: its trials have their parameters; evaluate them as they are
+        pending = [t for t in study.trials if t.state == State.RUNNING]
+        if not pending:
+            if len(done) >= trials:
+                return
+            study.sampler = sampler(len(study.trials) // BATCH)
+            asked = []
+            for _ in range(min(BATCH, trials - len(done))):
+                trial = study.ask()
+                _suggest(trial, levers, base.weeks)
+                asked.append(trial.number)
+            pending = [t for t in study.trials if t.number in asked]
+        plans = []
+        for t in pending:
+            if set(t.params) != set(levers):  # killed while asking: no parameters to evaluate
+                study.tell(t.number, state=State.FAIL)
+                continue
+            plans.append((t.number, apply_plan(base, dict(t.params))))
+        scores = score_plans(executor, plans, seeds, posterior)
+        for number, _ in plans:
+            trial = next(t for t in pending if t.number == number)
+            cost = plan_cost(base, dict(trial.params))
+            live = optuna.trial.Trial(study, trial._trial_id)  # the constraint must be set before tell
+            if budget is not None:
+                live.set_constraint("budget", cost - budget)
+            live.set_user_attr("active_share", scores[number]["active_share"])
+            study.tell(number, (scores[number]["p_success"], cost))
+        done = [t for t in study.trials if t.state == State.COMPLETE]
+        best = max(done, key=lambda t: (t.values[0], -t.values[1]))
+        say(f"advise: {len(done)}/{trials} candidate plans scored; best P(success) so far {best.values[0]:.0%} "
+            f"(search estimate) at cost {best.values[1]:.1f}")
+
+
+def _completed(study: Any, levers: Sequence[str]) -> list[dict[str, Any]]:
+    import optuna
+
+    rows = []
+    for t in study.trials:
+        if t.state != optuna.trial.TrialState.COMPLETE:
+            continue
+        rows.append({"trial": t.number, "values": {name: t.params[name] for name in levers},
+                     "p_search": float(t.values[0]), "cost": float(t.values[1]),
+                     "active_search": float(t.user_attrs.get("active_share", math.nan))})
+    return rows
+
+
+def _tabulate(base: Any, levers: Sequence[str], front: list[dict[str, Any]], current_row: dict[str, Any],
+              confirmed: Mapping[int, Mapping[str, float]], target: float, budget: float | None) -> Advice:
+    def row(name: str, r: dict[str, Any]) -> dict[str, Any]:
+        c = confirmed[r["trial"]]
+        low, high = wilson(int(c["successes"]), int(c["runs"]))
+        changed = [k for k in levers if r["values"][k] != current_row["values"][k]]
+        return {"plan": name, "p_success": c["p_success"], "p_success_low": low, "p_success_high": high,
+                "cost": r["cost"], "p_success_search": r["p_search"], "median_active_share": c["active_share"],
+                "runs": int(c["runs"]), "trial": r["trial"], "changes": len(changed),
+                "changed_levers": ";".join(changed), **r["values"]}
+
+    plans = [row(f"plan-{k + 1:02d}", r) for k, r in enumerate(r for r in front if r["trial"] != 0)]
+    if any(r["trial"] == 0 for r in front):  # the current plan is itself on the front
+        plans.insert(0, row("current", current_row))
+    current = row("current", current_row)
+    frame = pd.DataFrame(plans) if plans else pd.DataFrame(columns=list(current))
+    verdict = current["p_success"] >= target
+    flips = [p for p in plans if (p["p_success"] >= target) != verdict and p["plan"] != "current"]
+    flip = min(flips, key=lambda p: (p["changes"], p["cost"])) if flips else None
+    return Advice(plans=frame, current=current, flip=flip, out_dir=Path("."))

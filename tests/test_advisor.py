@@ -1,0 +1,183 @@
+"""The strategy advisor (issue 10, item 4-5): cost model, refusals, the search end to end, honest
+probabilities on fresh seeds, reproducibility and resumption (Optuna journal storage)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+import sim
+from sim.advisor import COSTS, advise, plan_cost
+from sim.advisor.levers import ADVISABLE, LEADER_TIME, apply_plan, formal_leaders
+from sim.cli import app
+from sim.report import wilson_interval
+from sim.scenario import load_scenario
+
+runner = CliRunner()
+ROOT = Path(__file__).resolve().parents[1]
+#: A small organisation and horizon so a search costs seconds.
+SMALL = dict(employees=150, departments=3, customers=300, weeks=40)
+LEVERS = ("purpose_strength", "leader_participation", "posting_friction", "rollout")
+REQUEST = dict(levers=LEVERS, trials=8, replicates=3, confirm=24, seed=5, workers=0, target=0.5)
+
+
+def base():
+    return load_scenario("provide_and_pray").with_levers(**SMALL)
+
+
+def one_line_error(result, *needles: str) -> None:
+    assert result.exit_code == 2, (result.stdout, result.stderr)
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: "), result.stderr
+    for needle in needles:
+        assert needle in lines[0], (needle, lines[0])
+
+
+# ------------------------------------------------------------------ the cost model
+def test_moving_a_lever_the_cheap_way_costs_nothing_and_the_costly_way_scales_with_size():
+    b = base()
+    assert plan_cost(b, {"purpose_strength": 0.0, "posting_friction": 0.9, "rollout": "as_is"}) == 0.0
+    up = plan_cost(b, {"purpose_strength": 0.5})
+    assert up == pytest.approx(COSTS["purpose_strength"].unit * 0.5 * b.employees / 100)
+    bigger = b.with_levers(employees=300)
+    assert plan_cost(bigger, {"purpose_strength": 0.5}) == pytest.approx(2 * up)
+    assert plan_cost(b, {"posting_friction": 0.0}) == pytest.approx(COSTS["posting_friction"].unit * 0.6 * 1.5)
+    # leaders' time is priced by the scenario's own economics
+    leaders = plan_cost(b, {LEADER_TIME: 0.5})
+    assert leaders == pytest.approx(0.5 * b.leader_time_cost * formal_leaders(b) * b.weeks)
+    assert plan_cost(b.with_levers(leader_time_cost=0.0), {LEADER_TIME: 0.5}) == 0.0
+    assert set(COSTS) | {LEADER_TIME} == set(ADVISABLE)
+
+
+def test_a_plan_is_the_scenario_with_its_levers_and_rollout():
+    b = base()
+    stepwise = apply_plan(b, {"purpose_strength": 0.7, "rollout": "stepwise"})
+    assert stepwise.purpose_strength == 0.7 and [w.share for w in stepwise.waves] == [0.25, 0.5, 0.75, 1.0]
+    assert apply_plan(b, {"rollout": "as_is"}).to_dict() == b.to_dict()
+    assert [w.departments for w in apply_plan(b, {"rollout": "big_bang"}).waves] == ["all"]
+
+
+# ------------------------------------------------------------------ refusals
+@pytest.mark.parametrize("args, needles", [
+    (["--levers", ","], ("--levers", "no lever allowed")),
+    (["--levers", "purpose_strength,happiness"], ("--levers", "'happiness' is not a lever")),
+    (["--levers", "threshold_mean"], ("'threshold_mean' is not a lever",)),
+    (["--budget", "-1"], ("--budget", "a cost >= 0")),
+    (["--target", "1.5"], ("--target", "between 0 and 1")),
+    (["--trials", "0"], ("--trials", "an integer >= 1")),
+])
+def test_impossible_requests_are_refused_with_one_line(tmp_path, args, needles):
+    out = tmp_path / "advice"
+    result = runner.invoke(app, ["advise", "provide_and_pray", "--out-dir", str(out), "--workers", "0", *args])
+    one_line_error(result, *needles)
+    assert not out.exists()  # nothing written
+
+
+def test_a_folder_with_another_request_is_refused(tmp_path):
+    out = tmp_path / "advice"
+    advise(base(), out_dir=out, **{**REQUEST, "trials": 2, "confirm": 4})
+    result = runner.invoke(app, ["advise", "provide_and_pray", "--out-dir", str(out), "--workers", "0",
+                                 "--levers", "purpose_strength", "--weeks", "40", "--set", "employees=150"])
+    one_line_error(result, str(out), "other settings")
+
+
+# ------------------------------------------------------------------ the search
+@pytest.fixture(scope="module")
+def advice(tmp_path_factory):
+    out = tmp_path_factory.mktemp("advise") / "out"
+    return advise(base(), out_dir=out, **REQUEST), out
+
+
+def test_advise_writes_pareto_plans_with_fresh_seed_intervals(advice):
+    result, out = advice
+    plans = pd.read_csv(out / "plans.csv")
+    assert list(plans.columns[:5]) == ["plan", "p_success", "p_success_low", "p_success_high", "cost"]
+    assert set(LEVERS) <= set(plans.columns) and len(plans) >= 1
+    for p in plans.itertuples():
+        assert p.p_success_low <= p.p_success <= p.p_success_high and p.runs == REQUEST["confirm"]
+        k = round(p.p_success * p.runs)
+        assert (p.p_success_low, p.p_success_high) == pytest.approx(wilson_interval(k, p.runs))
+        scenario = load_scenario(out / "plans" / f"{p.plan}.toml")  # each plan is a scenario file
+        assert scenario.purpose_strength == pytest.approx(p.purpose_strength)
+        assert scenario.employees == SMALL["employees"]
+        assert plan_cost(base(), {k: getattr(p, k) for k in LEVERS}) == pytest.approx(p.cost)
+    # the front, by the search's own estimates: no plan is cheaper and at least as good as another
+    for a in plans.itertuples():
+        for b in plans.itertuples():
+            assert not (b.cost < a.cost and b.p_success_search >= a.p_success_search)
+    page = (out / "report.html").read_text()
+    assert "Pareto front" in page and ("Smallest change" in page or "No plan found" in page)
+    assert "<script src" not in page and "cdn.plot.ly" not in page and "plotly.js v" in page  # self-contained
+    assert result.current["plan"] == "current" and result.current["cost"] == 0.0
+
+
+def test_the_recommended_plan_rerun_independently_lands_in_its_interval(advice):
+    """No winner's curse: the top plan's P(success), run again on seeds neither the search nor the
+    confirmation used, falls inside the interval the advisor states."""
+    _, out = advice
+    plans = pd.read_csv(out / "plans.csv")
+    top = plans.sort_values(["p_success", "cost"], ascending=[False, True]).iloc[0]
+    scenario = load_scenario(out / "plans" / f"{top.plan}.toml")
+    runs = [sim.run(scenario, seed=s).summary["success"] for s in sim.replicate_seeds(987_654, 40)]
+    rate = sum(bool(r) for r in runs) / len(runs)
+    assert top.p_success_low <= rate <= top.p_success_high, (rate, top.p_success_low, top.p_success_high)
+
+
+def test_the_same_request_gives_the_same_plans_and_more_trials_resume(advice, tmp_path):
+    _, out = advice
+    first = tmp_path / "half"
+    advise(base(), out_dir=first, **{**REQUEST, "trials": 4})
+    again = advise(base(), out_dir=first, **REQUEST)  # resumes to 8 trials
+    assert again.meta["trials"] == REQUEST["trials"]
+    pd.testing.assert_frame_equal(pd.read_csv(first / "plans.csv"), pd.read_csv(out / "plans.csv"))
+
+
+def test_a_budget_keeps_every_plan_within_it(tmp_path):
+    result = advise(base(), out_dir=tmp_path / "b", **{**REQUEST, "budget": 2.0, "confirm": 8})
+    assert (result.plans["cost"] <= 2.0 + 1e-9).all()
+
+
+def test_a_search_killed_mid_run_resumes_to_the_same_plans(advice, tmp_path):
+    """SIGKILL while candidates are being scored, then the same command: the journal keeps the scored
+    trials, the batch cut short is re-evaluated with its parameters, and the plans equal an uninterrupted search's."""
+    _, out = advice
+    killed = tmp_path / "killed"
+    code = ("import sim; from sim.advisor import advise; from sim.scenario import load_scenario\n"
+            f"b = load_scenario('provide_and_pray').with_levers(**{SMALL!r})\n"
+            f"advise(b, out_dir={str(killed)!r}, **{REQUEST!r})\n")
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    process = subprocess.Popen([sys.executable, "-c", code], env=env)
+    journal = killed / "study.journal"
+    deadline = time.time() + 240
+    while time.time() < deadline and process.poll() is None:
+        lines = journal.read_text().splitlines() if journal.is_file() else []
+        told = sum('"op_code":6' in line and '"state":1' in line for line in lines)
+        asked = sum('"op_code":4' in line for line in lines)
+        if told >= 4 and asked >= 8:  # the first batch scored, the second asked: kill while it is scored
+            break
+        time.sleep(0.2)
+    assert process.poll() is None, "the search finished before it could be killed"
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    assert not (killed / "plans.csv").exists()
+    advise(base(), out_dir=killed, **REQUEST)
+    pd.testing.assert_frame_equal(pd.read_csv(killed / "plans.csv"), pd.read_csv(out / "plans.csv"))
+
+
+def test_the_advise_command_prints_the_plans_and_the_verdict(tmp_path):
+    out = tmp_path / "cli"
+    result = runner.invoke(app, ["advise", "provide_and_pray", "--out-dir", str(out), "--workers", "0",
+                                 "--levers", "purpose_strength,posting_friction", "--trials", "4", "--replicates", "2",
+                                 "--confirm", "6", "--weeks", "30", "--set", "employees=150", "--set", "departments=3",
+                                 "--set", "customers=300"])
+    assert result.exit_code == 0, result.output
+    assert "your scenario: P(success)" in result.stdout and "candidate plans scored" in result.stderr
+    assert (out / "plans.csv").is_file() and (out / "report.html").is_file()
