@@ -117,6 +117,11 @@ CalibratedOption = Annotated[bool, typer.Option(
                          "seed), so results carry parameter uncertainty; default: the developers' defaults.")]
 PosteriorOption = Annotated[Optional[Path], typer.Option(
     "--posterior", metavar="FILE", help="With --calibrated: this posterior.csv instead of the shipped one.")]
+SchedulerOption = Annotated[Optional[str], typer.Option(
+    "--scheduler", metavar="ADDRESS",
+    help="Run on a running Dask cluster, e.g. tcp://10.0.0.5:8786 (default: a local cluster).")]
+WorkersOption = Annotated[Optional[int], typer.Option(
+    "--workers", min=0, help="Local worker processes (default: all cores); 0 runs serially in this process.")]
 
 
 def calibration_choice(calibrated: bool, posterior: Path | None, sets: list[str] | None = None) -> bool | Path:
@@ -755,12 +760,8 @@ def sweep_command(
     experiment: Annotated[Path, typer.Argument(
         help="Experiment file (.toml): base scenario, factors, design, replicates, outputs "
              "(format: sim/experiments/spec.py).")],
-    scheduler: Annotated[Optional[str], typer.Option(
-        "--scheduler", metavar="ADDRESS",
-        help="Run on a running Dask cluster, e.g. tcp://10.0.0.5:8786 (default: a local cluster).")] = None,
-    workers: Annotated[Optional[int], typer.Option(
-        "--workers", min=0, help="Local worker processes (default: all cores); 0 runs serially in this process.")]
-    = None,
+    scheduler: SchedulerOption = None,
+    workers: WorkersOption = None,
     out: Annotated[Optional[Path], typer.Option(
         "--out", help="Output folder (default: the experiment's `out`, relative to its file).")] = None,
     retry_failed: Annotated[bool, typer.Option(
@@ -845,9 +846,7 @@ def calibrate_command(
     organisations: Annotated[int, typer.Option(
         "--organisations", min=1, help="Organisations in each simulated survey.")] = 32,
     seed: Annotated[int, typer.Option("--seed", min=0, help="The calibration's seed.")] = 2013,
-    scheduler: Annotated[Optional[str], typer.Option(
-        "--scheduler", metavar="ADDRESS",
-        help="Run on a running Dask cluster, e.g. tcp://10.0.0.5:8786 (default: a local cluster).")] = None,
+    scheduler: SchedulerOption = None,
     workers: Annotated[Optional[int], typer.Option(
         "--workers", min=1, help="Local worker processes (default: all cores).")] = None,
     out: Annotated[Path, typer.Option("--out", help="Output folder: calibration.db, posterior.csv, posterior.json.")]
@@ -901,12 +900,8 @@ def advise_command(
     weeks: WeeksOption = None,
     population: PopulationOption = None,
     set_: SetOption = None,
-    scheduler: Annotated[Optional[str], typer.Option(
-        "--scheduler", metavar="ADDRESS",
-        help="Run on a running Dask cluster, e.g. tcp://10.0.0.5:8786 (default: a local cluster).")] = None,
-    workers: Annotated[Optional[int], typer.Option(
-        "--workers", min=0, help="Local worker processes (default: all cores); 0 runs serially in this process.")]
-    = None,
+    scheduler: SchedulerOption = None,
+    workers: WorkersOption = None,
     calibrated: CalibratedOption = False,
     posterior: PosteriorOption = None,
 ) -> None:

@@ -33,3 +33,12 @@ def small(**levers) -> Scenario:
 @pytest.fixture
 def small_scenario() -> Scenario:
     return small()
+
+
+def one_line_error(result, *needles: str) -> None:
+    """A CLI result that failed as users are promised: exit 2, one line on stderr, naming ``needles``."""
+    assert result.exit_code == 2, (result.stdout, result.stderr)
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: "), result.stderr
+    for needle in needles:
+        assert needle in lines[0], (needle, lines[0])

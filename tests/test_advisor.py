@@ -18,6 +18,7 @@ import sim
 from sim.advisor import COSTS, advise, plan_cost
 from sim.advisor.levers import ADVISABLE, LEADER_TIME, apply_plan, formal_leaders
 from sim.cli import app
+from tests.conftest import one_line_error
 from sim.report import wilson_interval
 from sim.scenario import load_scenario
 
@@ -31,14 +32,6 @@ REQUEST = dict(levers=LEVERS, trials=8, replicates=3, confirm=24, seed=5, worker
 
 def base():
     return load_scenario("provide_and_pray").with_levers(**SMALL)
-
-
-def one_line_error(result, *needles: str) -> None:
-    assert result.exit_code == 2, (result.stdout, result.stderr)
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("error: "), result.stderr
-    for needle in needles:
-        assert needle in lines[0], (needle, lines[0])
 
 
 # ------------------------------------------------------------------ the cost model
@@ -170,6 +163,21 @@ def test_a_search_killed_mid_run_resumes_to_the_same_plans(advice, tmp_path):
     assert not (killed / "plans.csv").exists()
     advise(base(), out_dir=killed, **REQUEST)
     pd.testing.assert_frame_equal(pd.read_csv(killed / "plans.csv"), pd.read_csv(out / "plans.csv"))
+
+
+def test_a_journal_record_torn_by_a_kill_is_dropped_and_the_search_resumes(advice, tmp_path):
+    """A kill or a full disk mid-append leaves a line without its newline; the rerun cuts it and
+    finishes with the uninterrupted search's plans (Optuna alone would bury it under the next append)."""
+    _, out = advice
+    torn = tmp_path / "torn"
+    torn.mkdir()
+    lines = (out / "study.journal").read_bytes().splitlines(keepends=True)
+    kept = lines[: len(lines) // 2]
+    (torn / "study.journal").write_bytes(b"".join(kept) + lines[len(kept)][: len(lines[len(kept)]) // 2])
+    (torn / "settings.json").write_bytes((out / "settings.json").read_bytes())  # as a killed search leaves it
+    advise(base(), out_dir=torn, **REQUEST)
+    assert (torn / "study.journal").read_bytes().startswith(b"".join(kept))
+    pd.testing.assert_frame_equal(pd.read_csv(torn / "plans.csv"), pd.read_csv(out / "plans.csv"))
 
 
 def test_the_advise_command_prints_the_plans_and_the_verdict(tmp_path):

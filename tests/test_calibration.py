@@ -26,6 +26,7 @@ from sim.calibration.population import STRATEGY_MIX, survey_population
 from sim.calibration.posterior import load, load_posterior
 from sim.calibration.targets import STATISTICS, TARGETS_FILE, distance, load_targets
 from sim.cli import app
+from tests.conftest import one_line_error
 from sim.errors import UserInputError
 from sim.scenario import load_scenario
 
@@ -33,14 +34,6 @@ ROOT = Path(__file__).resolve().parents[1]
 runner = CliRunner()
 #: A CI-sized calibration: a few parameters, tiny surveys, few particles.
 CI_FITTED = ("threshold_mean", "contribution_rate", "propensity_spread")
-
-
-def one_line_error(result, *needles: str) -> None:
-    assert result.exit_code == 2, (result.stdout, result.stderr)
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("error: "), result.stderr
-    for needle in needles:
-        assert needle in lines[0], (needle, lines[0])
 
 
 # ------------------------------------------------------------------ targets

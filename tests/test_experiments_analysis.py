@@ -26,6 +26,7 @@ from sim.experiments.prim import prim
 from sim.experiments.store import load_manifest, load_results
 from sim.outputs import SUMMARY_COLUMNS
 from sim.report import wilson_interval
+from tests.conftest import one_line_error
 
 runner = CliRunner()
 
@@ -382,13 +383,6 @@ def test_analyze_morris_and_lhs(tmp_path):
 
 
 # ------------------------------------------------------------------ command line
-def one_line_error(result, *needles):
-    assert result.exit_code == 2, (result.stdout, result.stderr)
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("error: "), result.stderr
-    for needle in needles:
-        assert needle in lines[0]
-
 
 def test_cli_analyze(tmp_path):
     folder = factorial(tmp_path / "ff", series=True)

@@ -22,6 +22,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import os
 import shutil
 import time
 from dataclasses import dataclass, field
@@ -32,6 +33,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import UserInputError
+from ..report import wilson_interval
 from .levers import ADVISABLE, apply_plan, check_levers, current_values, lever_domain, plan_cost
 
 #: Candidates asked from the sampler at a time (fixed, so the search does not depend on workers).
@@ -85,13 +87,6 @@ def score_plans(executor: Any, plans: Sequence[tuple[int, Any]], seeds: Sequence
         out[key] = {"successes": successes, "runs": len(ok), "p_success": successes / len(ok),
                     "active_share": float(np.median(ok["active_share"].astype(float)))}
     return out
-
-
-def wilson(k: int, n: int) -> tuple[float, float]:
-    """95% Wilson interval of a success rate."""
-    from ..report import wilson_interval
-
-    return wilson_interval(k, n)
 
 
 # ------------------------------------------------------------------ the study
@@ -178,6 +173,7 @@ def advise(scenario: Any, *, out_dir: str | Path, levers: Sequence[str] | None =
         # a journal lock left by a killed search is stale (Optuna would wait for it, then warn).
         for stale in out.glob("study.journal.lock*"):
             stale.unlink(missing_ok=True) if not stale.is_dir() else shutil.rmtree(stale, ignore_errors=True)
+        _drop_torn_record(out / "study.journal")
         storage = optuna.storages.JournalStorage(
             optuna.storages.journal.JournalFileBackend(str(out / "study.journal")))
         current = current_values(base, chosen)
@@ -204,7 +200,6 @@ def advise(scenario: Any, *, out_dir: str | Path, levers: Sequence[str] | None =
         advice = _tabulate(base, chosen, front, current_row, confirmed, target, budget)
         advice.out_dir = out
         advice.meta = {**settings, "fingerprint": fingerprint, "source": source, "trials": len(rows),
-                       "search_seeds": search_seeds[:3] + ["..."] if len(search_seeds) > 3 else search_seeds,
                        "seconds_this_session": round(time.perf_counter() - started, 1),
                        "scenario": base.name}
         from .report import write_outputs
@@ -225,14 +220,29 @@ def _check_number(value: Any, source: str, *, low: float, high: float | None = N
         raise UserInputError(f"{value!r}; allowed: {what}", source=source)
 
 
+def _drop_torn_record(journal: Path) -> None:
+    """Cut a journal back to its last whole record.
+
+    A kill or a full disk in the middle of Optuna's append leaves a line without its newline;
+    Optuna skips it while it is last, but the next append would bury it and make the journal
+    unreadable. Safe only under the folder lock (no other writer).
+    """
+    if not journal.is_file():
+        return
+    data = journal.read_bytes()
+    if data and not data.endswith(b"\n"):
+        with open(journal, "r+b") as handle:
+            handle.truncate(data.rfind(b"\n") + 1)
+            handle.flush()
+            os.fsync(handle.fileno())
+
+
 def _check_settings(out: Path, settings: Mapping[str, Any], fingerprint: str) -> None:
+    from ..experiments.runner import stored_fingerprint
+
     path = out / "settings.json"
     if path.is_file():
-        try:
-            previous = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            previous = {}
-        if previous.get("fingerprint") != fingerprint:
+        if stored_fingerprint(path) != fingerprint:
             raise UserInputError("this folder holds an advisor search with other settings (scenario, levers, "
                                  "budget, target, replicates, seed or posterior); allowed: the same request to "
                                  "resume it, or another --out-dir", source=str(out), key="--out-dir")
@@ -251,19 +261,20 @@ def _search(study: Any, sampler: Callable[[int], Any], executor: Any, base: Any,
 
     State = optuna.trial.TrialState
     while True:
-        done = [t for t in study.trials if t.state == State.COMPLETE]
+        trials_now = study.get_trials(deepcopy=False)
+        done = [t for t in trials_now if t.state == State.COMPLETE]
         # a batch cut short by a kill: its trials have their parameters; evaluate them as they are
-        pending = [t for t in study.trials if t.state == State.RUNNING]
+        pending = [t for t in trials_now if t.state == State.RUNNING]
         if not pending:
             if len(done) >= trials:
                 return
-            study.sampler = sampler(len(study.trials) // BATCH)
+            study.sampler = sampler(len(trials_now) // BATCH)
             asked = []
             for _ in range(min(BATCH, trials - len(done))):
                 trial = study.ask()
                 _suggest(trial, levers, base.weeks)
                 asked.append(trial.number)
-            pending = [t for t in study.trials if t.number in asked]
+            pending = [t for t in study.get_trials(deepcopy=False) if t.number in asked]
         plans = []
         for t in pending:
             if set(t.params) != set(levers):  # killed while asking: no parameters to evaluate
@@ -279,7 +290,7 @@ def _search(study: Any, sampler: Callable[[int], Any], executor: Any, base: Any,
                 live.set_constraint("budget", cost - budget)
             live.set_user_attr("active_share", scores[number]["active_share"])
             study.tell(number, (scores[number]["p_success"], cost))
-        done = [t for t in study.trials if t.state == State.COMPLETE]
+        done = [t for t in study.get_trials(deepcopy=False, states=(State.COMPLETE,))]
         best = max(done, key=lambda t: (t.values[0], -t.values[1]))
         say(f"advise: {len(done)}/{trials} candidate plans scored; best P(success) so far {best.values[0]:.0%} "
             f"(search estimate) at cost {best.values[1]:.1f}")
@@ -302,7 +313,7 @@ def _tabulate(base: Any, levers: Sequence[str], front: list[dict[str, Any]], cur
               confirmed: Mapping[int, Mapping[str, float]], target: float, budget: float | None) -> Advice:
     def row(name: str, r: dict[str, Any]) -> dict[str, Any]:
         c = confirmed[r["trial"]]
-        low, high = wilson(int(c["successes"]), int(c["runs"]))
+        low, high = wilson_interval(int(c["successes"]), int(c["runs"]))
         changed = [k for k in levers if r["values"][k] != current_row["values"][k]]
         return {"plan": name, "p_success": c["p_success"], "p_success_low": low, "p_success_high": high,
                 "cost": r["cost"], "p_success_search": r["p_search"], "median_active_share": c["active_share"],

@@ -369,7 +369,7 @@ def calibrate(targets_path: str | Path | None = None, *, population_size: int = 
 
 def _calibrate_locked(out, targets, priors, settings, fingerprint, source, population_size, generations,
                       organisations, seed, scheduler, workers, hypotheses, progress) -> CalibrationReport:
-    from ..experiments.runner import DaskExecutor
+    from ..experiments.runner import DaskExecutor, stored_fingerprint
     from .posterior import export_posterior
 
     db_path = out / "calibration.db"
@@ -379,11 +379,7 @@ def _calibrate_locked(out, targets, priors, settings, fingerprint, source, popul
         db_path.unlink()  # killed before generation 0 was stored: nothing to continue
         resumed = False
     if resumed:
-        try:
-            stored = json.loads(settings_path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            stored = {}
-        if stored.get("fingerprint") != fingerprint:
+        if stored_fingerprint(settings_path) != fingerprint:
             raise UserInputError("holds a calibration with other settings (targets, priors, population size, "
                                  "organisations, seed or hypotheses); allowed: the same settings to resume it, "
                                  "or another --out", source=str(out), key="--out")

@@ -192,6 +192,15 @@ def sweep_lock(out: Path, name: str) -> Iterator[dict[str, Any] | None]:
         os.close(fd)  # releases the flock
 
 
+def stored_fingerprint(path: Path) -> str | None:
+    """The ``fingerprint`` a resumable job (a calibration, an advisor search) wrote into its
+    settings file, or None if the file is missing or unreadable."""
+    try:
+        return json.loads(Path(path).read_text(encoding="utf-8")).get("fingerprint")
+    except (OSError, ValueError, AttributeError):
+        return None
+
+
 def _lock_owner(fd: int) -> dict[str, Any]:
     try:
         data = json.loads(os.pread(fd, 4096, 0).decode() or "{}")
