@@ -1,7 +1,8 @@
 """socialsim dashboard: the entry point (``socialsim dashboard`` or ``streamlit run dashboard/app.py``).
 
 Pages (``views/``): Explore one strategy, Compare strategies over replicates, run a Workshop,
-browse Experiments written by ``socialsim sweep``.
+ask the strategy Advisor which plans would make a rollout take off, browse Experiments written by
+``socialsim sweep``.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ PAGES = [
     st.Page("views/explore.py", title="Explore", default=True),
     st.Page("views/compare.py", title="Compare"),
     st.Page("views/workshop.py", title="Workshop"),
+    st.Page("views/advisor.py", title="Advisor"),
     st.Page("views/experiments.py", title="Experiments"),
 ]
 

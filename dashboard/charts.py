@@ -74,7 +74,11 @@ def department_heatmap(result: RunResult) -> go.Figure:
     d = result.departments
     table = d.pivot(index="department", columns="week", values="active_share")
     facing = d.groupby("department")["customer_facing"].first()
-    labels = [f"dept {i}{' (customer-facing)' if facing.get(i, False) else ''}" for i in table.index]
+    # An imported organisation's departments by their names; a generated one's by number.
+    names = (d.groupby("department")["department_name"].first() if "department_name" in d
+             else pd.Series({i: f"department {i}" for i in table.index}))
+    labels = [f"{names.get(i, f'department {i}')}{' (customer-facing)' if facing.get(i, False) else ''}"
+              for i in table.index]
     fig = go.Figure(go.Heatmap(z=table.to_numpy(), x=table.columns, y=labels, colorscale="Blues", zmin=0,
                                zmax=max(0.05, float(np.nanmax(table.to_numpy())) if table.size else 1.0),
                                colorbar={"title": "contributing", "tickformat": ".0%"},
@@ -200,7 +204,8 @@ def network_figure(network: dict[str, Any], max_frames: int = 53) -> go.Figure:
     scale = []
     for code, (_, color) in enumerate(NODE_STAGES):
         scale += [[code / n_codes, color], [(code + 1) / n_codes, color]]
-    hover = [f"employee {e}, dept {d}" for e, d in zip(network["nodes"], network["department"])]
+    hover = network.get("labels") or [f"employee {e}, department {d}"
+                                      for e, d in zip(network["nodes"], network["department"])]
 
     def marker(week: int) -> dict:
         return {"size": 9, "color": stage[week].astype(np.int64), "colorscale": scale, "cmin": -0.5, "cmax": n_codes - 0.5,

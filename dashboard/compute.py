@@ -287,6 +287,9 @@ def explore_run(key: str, root_seed: int, replicates: int, posterior: str | None
     keep = (position[src] >= 0) & (position[dst] >= 0) & (src < dst)
     edges = np.stack([position[src[keep]], position[dst[keep]]], axis=1)
     bar.empty()
+    names = org.department_names or tuple(f"department {d}" for d in range(org.n_departments))
+    people = org.employee_id[nodes].tolist() if org.employee_id is not None else [f"employee {e}" for e in nodes]
     network = {"nodes": nodes, "department": org.department[nodes].astype(np.int64), "edges": edges,
-               "stage": stages, "employees": int(org.n), "departments": int(org.n_departments)}
+               "stage": stages, "employees": int(org.n), "departments": int(org.n_departments),
+               "labels": [f"{p}, {names[d]}" for p, d in zip(people, org.department[nodes])]}
     return [first, *rest], network

@@ -25,8 +25,9 @@ SOURCES = {
 STRATEGY = tuple(row["name"] for row in lever_info() if row["group"] == "strategy" and row["name"] not in ("waves", "shocks"))
 #: Set in the sidebar's population section.
 POPULATION = ("employees", "departments", "customers", "weeks")
-#: Not a widget: identity text and the schedules (shown as tables; change them with a file).
-NOT_WIDGETS = ("name", "description", "waves", "shocks")
+#: Not a widget: identity text, the schedules (shown as tables; change them with a file) and the
+#: organisation's files (chosen or uploaded in the sidebar's organisation section).
+NOT_WIDGETS = ("name", "description", "waves", "shocks", "organisation", "ties")
 KEY = "lv_{}"
 
 _INFO = {row["name"]: row for row in lever_info()}

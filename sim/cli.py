@@ -117,6 +117,14 @@ CalibratedOption = Annotated[bool, typer.Option(
                          "seed), so results carry parameter uncertainty; default: the developers' defaults.")]
 PosteriorOption = Annotated[Optional[Path], typer.Option(
     "--posterior", metavar="FILE", help="With --calibrated: this posterior.csv instead of the shipped one.")]
+OrganisationOption = Annotated[Optional[str], typer.Option(
+    "--organisation", metavar="PATH",
+    help="Your organisation: an HR export (CSV: employee_id, department, manager_id, customer_facing; optional role, "
+         "informal_leader) or a shipped example (aucs, generated_2000). Its head count and departments replace "
+         "the scenario's.")]
+TiesOption = Annotated[Optional[str], typer.Option(
+    "--ties", metavar="PATH", help="Real communication ties of that organisation (CSV: source, target, optional "
+                                   "weight); default: generated inside its departments.")]
 SchedulerOption = Annotated[Optional[str], typer.Option(
     "--scheduler", metavar="ADDRESS",
     help="Run on a running Dask cluster, e.g. tcp://10.0.0.5:8786 (default: a local cluster).")]
@@ -246,14 +254,20 @@ def parse_sets(items: list[str] | None) -> dict[str, Any]:
 
 
 def build_scenario(spec: str, *, population: str | None = None, weeks: int | None = None,
-                   sets: list[str] | None = None) -> Scenario:
-    """Load a file or preset, then apply ``--population``, ``--set`` and ``--weeks`` (later wins)."""
+                   sets: list[str] | None = None, organisation: str | None = None,
+                   ties: str | None = None) -> Scenario:
+    """Load a file or preset, then apply ``--population``, ``--set``, ``--weeks`` and ``--organisation``
+    / ``--ties`` (later wins; an organisation file decides the head count, so it comes last)."""
+    from .orgchart import resolve_organisation
     from .scenario import load_scenario, make_scenario
 
     changes = parse_sets(sets)  # syntax first: no file is read for a malformed --set
     scenario = load_scenario(spec)
+    imported = {key: resolve_organisation(value) for key, value in (("organisation", organisation), ("ties", ties))
+                if value}
     steps = [(f"{spec} (--population {population})", POPULATIONS[population] if population else {}),
-             (f"{spec} (--set)", changes), (f"{spec} (--weeks)", {"weeks": weeks} if weeks is not None else {})]
+             (f"{spec} (--set)", changes), (f"{spec} (--weeks)", {"weeks": weeks} if weeks is not None else {}),
+             (f"{spec} (--organisation)", imported)]
     for source, values in steps:
         if values:
             scenario = make_scenario({**scenario.to_dict(), **values}, source=source)
@@ -400,6 +414,8 @@ def run_command(
         "--table", help="Which table --out writes: weekly series, departments per week, or participants.")]
     = TableName.series,
     set_: SetOption = None,
+    organisation: OrganisationOption = None,
+    ties: TiesOption = None,
     calibrated: CalibratedOption = False,
     posterior: PosteriorOption = None,
 ) -> None:
@@ -408,7 +424,8 @@ def run_command(
 
     if out is not None:
         check_output_file(out)
-    config = build_scenario(scenario, population=population and population.value, weeks=weeks, sets=set_)
+    config = build_scenario(scenario, population=population and population.value, weeks=weeks, sets=set_,
+                            organisation=organisation, ties=ties)
     calibration = calibration_choice(calibrated, posterior, set_)
     ensure_kernels(engine.value)
     with _progress() as progress:
@@ -446,6 +463,8 @@ def compare_command(
     out_dir: Annotated[Path, typer.Option(
         "--out-dir", help="Folder for summary.csv, series.parquet and report.html.")] = Path("compare-report"),
     set_: SetOption = None,
+    organisation: OrganisationOption = None,
+    ties: TiesOption = None,
     calibrated: CalibratedOption = False,
     posterior: PosteriorOption = None,
 ) -> None:
@@ -460,8 +479,8 @@ def compare_command(
     from .runner import replicate_seeds, run
 
     check_output_dir(out_dir)
-    configs = [build_scenario(s, population=population and population.value, weeks=weeks, sets=set_)
-               for s in scenarios]
+    configs = [build_scenario(s, population=population and population.value, weeks=weeks, sets=set_,
+                              organisation=organisation, ties=ties) for s in scenarios]
     labels = _labels(configs)
     calibration = calibration_choice(calibrated, posterior, set_)
     seeds = replicate_seeds(seed, replicates)
@@ -771,6 +790,8 @@ def sweep_command(
     yes: Annotated[bool, typer.Option(
         "--yes", help="Run even an experiment above 100,000 runs or 12 estimated hours (refused without it).")]
     = False,
+    organisation: OrganisationOption = None,
+    ties: TiesOption = None,
     calibrated: CalibratedOption = False,
     posterior: PosteriorOption = None,
 ) -> None:
@@ -780,6 +801,7 @@ def sweep_command(
     recorded (status, error, parameters) and reported; the exit status is 0 unless --strict.
     """
     from .experiments.runner import SweepAborted, run_sweep
+    from .orgchart import resolve_organisation
 
     with _progress() as progress:
         state: dict[str, Any] = {}
@@ -801,7 +823,9 @@ def sweep_command(
         try:
             report = run_sweep(experiment, out=out, scheduler=scheduler, workers=workers,
                                retry_failed=retry_failed, progress=on_progress, on_start=on_start, confirmed=yes,
-                               calibrated=calibration_choice(calibrated, posterior) or None)
+                               calibrated=calibration_choice(calibrated, posterior) or None,
+                               organisation=organisation and resolve_organisation(organisation),
+                               ties=ties and resolve_organisation(ties))
         except SweepAborted as exc:
             _fail(str(exc), 1)
         except KeyboardInterrupt:
@@ -900,6 +924,8 @@ def advise_command(
     weeks: WeeksOption = None,
     population: PopulationOption = None,
     set_: SetOption = None,
+    organisation: OrganisationOption = None,
+    ties: TiesOption = None,
     scheduler: SchedulerOption = None,
     workers: WorkersOption = None,
     calibrated: CalibratedOption = False,
@@ -913,7 +939,8 @@ def advise_command(
     """
     from .advisor import advise
 
-    base = build_scenario(scenario, population=population and population.value, weeks=weeks, sets=set_)
+    base = build_scenario(scenario, population=population and population.value, weeks=weeks, sets=set_,
+                          organisation=organisation, ties=ties)
     calibration = calibration_choice(calibrated, posterior, set_)
     chosen = None if levers is None else levers.split(",")
     if scheduler is None and workers != 0:

@@ -26,7 +26,8 @@ from . import week as weekly
 from .agents import Customer, Employee, Leader
 from .errors import ScenarioError
 from .kernels import CHAMPION, CONTRIBUTOR
-from .networks import Market, Organisation, build_market, build_organisation
+from .networks import Market, Organisation, build_market, build_organisation, organisation_from_chart
+from .orgchart import read_org_chart, read_ties
 from .outputs import RunResult, SeriesRecorder
 from .scenario import Scenario, load_scenario, make_scenario
 from .schedule import EVENT_NAMES, schedule_arrays
@@ -113,12 +114,19 @@ class SocialBusinessModel(mesa.Model):
         self._views_built = False
 
         c = config
-        self.org: Organisation = build_organisation(
-            self.rng, employees=c.employees, departments=c.departments,
-            customer_facing_departments=c.customer_facing_departments,
-            span_of_control=c.span_of_control, team_ties=c.team_ties,
-            team_rewiring=c.team_rewiring, cross_silo_ties=c.cross_silo_ties,
-            informal_leader_share=c.informal_leader_share)
+        if c.organisation:  # an imported org chart (and its real ties, if given): sim.orgchart
+            chart = read_org_chart(c.organisation)
+            self.org: Organisation = organisation_from_chart(
+                self.rng, chart, read_ties(c.ties, chart) if c.ties else None, team_ties=c.team_ties,
+                team_rewiring=c.team_rewiring, cross_silo_ties=c.cross_silo_ties,
+                informal_leader_share=c.informal_leader_share)
+        else:
+            self.org = build_organisation(
+                self.rng, employees=c.employees, departments=c.departments,
+                customer_facing_departments=c.customer_facing_departments,
+                span_of_control=c.span_of_control, team_ties=c.team_ties,
+                team_rewiring=c.team_rewiring, cross_silo_ties=c.cross_silo_ties,
+                informal_leader_share=c.informal_leader_share)
         n_customers = c.customers if c.use_customers else 0
         self.market: Market = build_market(
             self.rng, customers=n_customers, customer_degree=c.customer_degree,

@@ -26,10 +26,15 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-__all__ = ["Organisation", "Market", "build_organisation", "build_market", "csr_from_edges"]
+if TYPE_CHECKING:  # pragma: no cover
+    from .orgchart import OrgChart, Ties
+
+__all__ = ["Organisation", "Market", "build_organisation", "organisation_from_chart", "build_market",
+           "csr_from_edges"]
 
 _INT32_MAX = np.iinfo(np.int32).max
 
@@ -101,13 +106,17 @@ class Organisation:
         dept_start: int64 ``(D + 1,)``; employees of department ``d`` are
             ``dept_start[d]:dept_start[d + 1]``.
         manager: int32 ``(N,)``; the person's manager, -1 for the CEO (employee 0);
-            ``manager[i] < i`` always.
+            ``manager[i] < i`` in a generated organisation (an imported chart's heads may report
+            to a later department).
         level: int32 ``(N,)``; depth in the reporting tree (CEO 0, department heads 1 except the
             CEO, who also heads department 0).
         is_manager: bool ``(N,)``; has at least one direct report.
         is_executive: bool ``(N,)``; the CEO and the head of each department.
         is_informal_leader: bool ``(N,)``; the best-connected non-managers.
-        customer_facing: bool ``(N,)``; works in a customer-facing department.
+        customer_facing: bool ``(N,)``; works in a customer-facing department (or, in an
+            imported chart, is marked customer-facing).
+        department_names: ``(D,)``; the name of each department ("department 0" ... when generated).
+        employee_id: the HR ids of an imported chart (``(N,)`` of ``str``), else None.
     """
 
     indptr: np.ndarray
@@ -120,6 +129,8 @@ class Organisation:
     is_executive: np.ndarray
     is_informal_leader: np.ndarray
     customer_facing: np.ndarray
+    department_names: tuple[str, ...] = ()
+    employee_id: np.ndarray | None = None
 
     @property
     def n(self) -> int:
@@ -275,7 +286,6 @@ def build_organisation(
     department = np.repeat(np.arange(n_dept, dtype=np.int32), size)
     ids = np.arange(n, dtype=np.int64)
     start_of = dept_start[department]
-    size_of = size[department]
     local = ids - start_of
 
     # Rounding before ceil: 0.3 * 10 is 3.0000000000000004 in floating point, and a user who
@@ -296,24 +306,7 @@ def build_organisation(
     is_executive[dept_start[:-1]] = True
 
     # --- small world inside departments (Watts & Strogatz 1998) --------------------------------
-    # k = min(team_ties // 2, m // 2) offsets per side; when m is even and k == m / 2 the
-    # opposite node would be linked from both ends, so only the first half emits that offset.
-    # The degree is then min(2 * (team_ties // 2), m - 1) and every lattice tie is drawn once,
-    # which keeps the rewiring probability per tie exactly team_rewiring.
-    half = np.minimum(team_ties // 2, size // 2)
-    half_of = half[department]
-    n_out = half_of - ((size_of % 2 == 0) & (half_of == size_of // 2) & (local >= size_of // 2))
-    lat_src = np.repeat(ids, n_out)
-    offset = _ranges(n_out) + 1
-    src_start, src_size = start_of[lat_src], size_of[lat_src]
-    lat_dst = src_start + (local[lat_src] + offset) % src_size
-    del offset
-    rewire = np.flatnonzero(rng.random(lat_src.size) < team_rewiring)
-    # Rewired ends stay in the department: rewiring shortens paths inside a silo without
-    # opening it up; cross-silo ties are a separate lever. Self loops and duplicates this
-    # creates are dropped by csr_from_edges (a handful of ties at most).
-    lat_dst[rewire] = rng.integers(src_start[rewire], src_start[rewire] + src_size[rewire])
-    del src_start, src_size
+    lat_src, lat_dst = _team_lattice(rng, department, dept_start, team_ties, team_rewiring)
 
     # --- cross-silo ties ----------------------------------------------------------------------
     n_cross = int(round(cross_silo_ties * n / 2)) if n_dept > 1 else 0
@@ -328,13 +321,7 @@ def build_organisation(
     )
 
     # --- informal leaders ---------------------------------------------------------------------
-    degree = np.diff(indptr)
-    candidates = np.flatnonzero(~is_manager)
-    n_leaders = int(round(informal_leader_share * candidates.size))
-    # lexsort sorts by the last key first: highest degree, then lowest index.
-    order = np.lexsort((candidates, -degree[candidates]))
-    is_informal_leader = np.zeros(n, dtype=bool)
-    is_informal_leader[candidates[order[:n_leaders]]] = True
+    is_informal_leader = _informal_leaders(indptr, is_manager, informal_leader_share)
 
     return Organisation(
         indptr=indptr,
@@ -347,7 +334,85 @@ def build_organisation(
         is_executive=is_executive,
         is_informal_leader=is_informal_leader,
         customer_facing=customer_facing,
+        department_names=tuple(f"department {d}" for d in range(n_dept)),
     )
+
+
+def organisation_from_chart(rng: np.random.Generator, chart: "OrgChart", ties: "Ties | None" = None, *,
+                            team_ties: int, team_rewiring: float, cross_silo_ties: float,
+                            informal_leader_share: float) -> Organisation:
+    """The employee network of an imported org chart (:mod:`sim.orgchart`).
+
+    Hierarchy, departments, executives and customer-facing staff are the chart's. The contacts are
+    the real ``ties`` plus the manager-report pairs; without ties they are generated as in
+    :func:`build_organisation` (a small world per department and ``cross_silo_ties``), inside the
+    real departments at their real sizes. Informal leaders are the chart's, or else the
+    best-connected ``informal_leader_share`` of non-managers.
+    """
+    _check_rng(rng)
+    n = chart.n
+    has_boss = chart.manager >= 0
+    boss_src = np.flatnonzero(has_boss).astype(np.int64)
+    boss_dst = chart.manager[has_boss].astype(np.int64)
+    if ties is not None:
+        src, dst = ties.src, ties.dst
+    else:
+        lat_src, lat_dst = _team_lattice(rng, chart.department, chart.dept_start, int(team_ties), float(team_rewiring))
+        n_cross = int(round(cross_silo_ties * n / 2)) if chart.n_departments > 1 else 0
+        cross_src, cross_dst = _cross_pairs(rng, n_cross, chart.department)
+        src, dst = np.concatenate((lat_src, cross_src)), np.concatenate((lat_dst, cross_dst))
+    indptr, indices = csr_from_edges(n, np.concatenate((src, boss_src)), np.concatenate((dst, boss_dst)))
+    is_manager = np.bincount(chart.manager[has_boss], minlength=n)[:n] > 0
+    leaders = (chart.informal_leader & ~is_manager if chart.informal_leader is not None
+               else _informal_leaders(indptr, is_manager, informal_leader_share))
+    return Organisation(
+        indptr=indptr, indices=indices, department=chart.department.copy(), dept_start=chart.dept_start.copy(),
+        manager=chart.manager.copy(), level=chart.level.copy(), is_manager=is_manager,
+        is_executive=chart.is_executive.copy(), is_informal_leader=leaders, customer_facing=chart.customer_facing.copy(),
+        department_names=chart.department_names, employee_id=chart.employee_id)
+
+
+def _team_lattice(rng: np.random.Generator, department: np.ndarray, dept_start: np.ndarray, team_ties: int,
+                  team_rewiring: float) -> tuple[np.ndarray, np.ndarray]:
+    """Watts-Strogatz ties inside each department: a ring lattice, ties rewired within the department.
+
+    k = min(team_ties // 2, m // 2) offsets per side; when m is even and k == m / 2 the
+    opposite node would be linked from both ends, so only the first half emits that offset.
+    The degree is then min(2 * (team_ties // 2), m - 1) and every lattice tie is drawn once,
+    which keeps the rewiring probability per tie exactly team_rewiring.
+    """
+    n = department.size
+    size = np.diff(dept_start)
+    ids = np.arange(n, dtype=np.int64)
+    start_of = dept_start[department]
+    size_of = size[department]
+    local = ids - start_of
+    half = np.minimum(team_ties // 2, size // 2)
+    half_of = half[department]
+    n_out = half_of - ((size_of % 2 == 0) & (half_of == size_of // 2) & (local >= size_of // 2))
+    lat_src = np.repeat(ids, n_out)
+    offset = _ranges(n_out) + 1
+    src_start, src_size = start_of[lat_src], size_of[lat_src]
+    lat_dst = src_start + (local[lat_src] + offset) % src_size
+    del offset
+    rewire = np.flatnonzero(rng.random(lat_src.size) < team_rewiring)
+    # Rewired ends stay in the department: rewiring shortens paths inside a silo without
+    # opening it up; cross-silo ties are a separate lever. Self loops and duplicates this
+    # creates are dropped by csr_from_edges (a handful of ties at most).
+    lat_dst[rewire] = rng.integers(src_start[rewire], src_start[rewire] + src_size[rewire])
+    return lat_src, lat_dst
+
+
+def _informal_leaders(indptr: np.ndarray, is_manager: np.ndarray, share: float) -> np.ndarray:
+    """The best-connected ``share`` of non-managers (ties broken by lower index)."""
+    degree = np.diff(indptr)
+    candidates = np.flatnonzero(~is_manager)
+    n_leaders = int(round(share * candidates.size))
+    # lexsort sorts by the last key first: highest degree, then lowest index.
+    order = np.lexsort((candidates, -degree[candidates]))
+    is_informal_leader = np.zeros(is_manager.size, dtype=bool)
+    is_informal_leader[candidates[order[:n_leaders]]] = True
+    return is_informal_leader
 
 
 def _cross_pairs(rng: np.random.Generator, count: int,

@@ -186,8 +186,10 @@ class SeriesRecorder:
         facing = np.add.reduceat(org.customer_facing, org.dept_start[:-1]) > 0
         employees = np.tile(np.diff(org.dept_start), n)
         stages = self.dept_stage[:n].reshape(n * d, -1)
+        names = np.asarray(org.department_names or [f"department {k}" for k in range(d)], dtype=object)
         columns = {"week": np.repeat(np.arange(n), d), "department": np.tile(np.arange(d), n),
-                   "customer_facing": np.tile(facing, n), "employees": employees}
+                   "department_name": np.tile(names, n), "customer_facing": np.tile(facing, n),
+                   "employees": employees}
         for j, name in enumerate(DEPT_STAGE_COLUMNS):
             columns[name] = stages[:, j]
         columns["active_contributors"] = columns["contributors"] + columns["champions"]
@@ -200,7 +202,10 @@ class SeriesRecorder:
         roles = np.where(org.is_executive, "executive", np.where(
             org.is_manager, "manager", np.where(org.is_informal_leader, "informal_leader", "employee")))
         participation = pd.DataFrame({
-            "employee": np.arange(org.n), "department": org.department, "role": roles,
+            "employee": np.arange(org.n),
+            "employee_id": (org.employee_id if org.employee_id is not None
+                            else np.arange(org.n).astype(str).astype(object)),
+            "department": org.department, "department_name": names[org.department], "role": roles,
             "customer_facing": org.customer_facing, "has_access": st.has_access,
             "stage": np.asarray(STAGE_NAMES)[st.stage], "contributions": st.contributions,
             "reputation": st.reputation, "habit": st.habit, "threshold": st.threshold,

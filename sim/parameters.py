@@ -55,10 +55,17 @@ def _org(default: Any, **kw: Any) -> Any:
 class OrganisationKeys(_Keys):
     """The organisation, its market and the horizon: what differs between firms."""
 
+    organisation: str = _org("", mechanism="population", source="issue 10",
+                             doc='your organisation: an HR export (CSV with employee_id, department, manager_id, '
+                                 'customer_facing), relative to the scenario file, or a shipped example '
+                                 '("aucs", "generated_2000"); empty: a generated firm of employees and departments')
+    ties: str = _org("", mechanism="population", source="issue 10",
+                     doc="real communication ties between its employees (CSV with source, target, optional weight); "
+                         "empty: generated inside the real departments (a shipped example brings its own)")
     employees: int = _org(3000, ge=2, le=5_000_000, mechanism="population", source="004",
-                          doc="number of employees (leaders included)")
+                          doc="number of employees (leaders included; with an organisation file, its head count)")
     departments: int = _org(12, ge=1, le=10_000, mechanism="population", source="003",
-                            doc="number of departments (silos)")
+                            doc="number of departments (silos; with an organisation file, its departments)")
     customers: int = _org(30000, ge=0, le=20_000_000, mechanism="population", source="003",
                           doc="number of customers in the market around the company")
     weeks: int = _org(104, ge=1, le=2080, mechanism="population", source="004",

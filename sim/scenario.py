@@ -60,7 +60,7 @@ class Wave(BaseModel):
     """One rollout wave: at ``week``, give platform access to some departments (004).
 
     Either ``departments`` ("all", "customer_facing", "internal" or a list of department
-    numbers) or ``share``: the first ``ceil(share * departments)`` departments in order, so a
+    numbers or names, such as ``["Sales", "Support"]`` of an imported organisation) or ``share``: the first ``ceil(share * departments)`` departments in order, so a
     stepwise schedule written with shares works for any population size. ``spread`` says whether
     the seats go to whole teams (``clustered``, the departments named) or to the same number of
     people scattered at random across the organisation (``scattered``): Centola's claim that
@@ -69,8 +69,8 @@ class Wave(BaseModel):
 
     model_config = ConfigDict(extra="forbid", strict=True)
     week: int = Field(0, ge=0, description="week the wave starts")
-    departments: Literal["all", "customer_facing", "internal"] | list[Annotated[int, Field(ge=0)]] = Field(
-        "all", description='"all", "customer_facing", "internal" or a list of department numbers')
+    departments: Literal["all", "customer_facing", "internal"] | list[Annotated[int, Field(ge=0)] | str] = Field(
+        "all", description='"all", "customer_facing", "internal" or a list of department numbers or names')
     share: float | None = Field(None, gt=0.0, le=1.0,
                                 description="instead of departments: the first share of departments")
     spread: Literal["clustered", "scattered"] = Field(
@@ -128,6 +128,27 @@ class Scenario(VerdictKeys, EconomicsKeys, SwitchKeys, BehaviourParameters, Stra
     def _lists_to_tuples(cls, value: Any) -> Any:
         return tuple(value) if isinstance(value, list) else value
 
+    @model_validator(mode="before")
+    @classmethod
+    def _size_from_the_organisation(cls, data: Any) -> Any:
+        # An imported organisation decides its head count and departments: a preset's or a
+        # population's employees = 3000 beside it would describe another firm.
+        if not isinstance(data, dict) or not isinstance(data.get("organisation", ""), str):
+            return data
+        organisation, ties = data.get("organisation", ""), data.get("ties", "")
+        if not organisation:
+            if isinstance(ties, str) and ties:
+                raise ValueError("ties: real ties need the organisation they belong to; allowed: an organisation "
+                                 "file beside them, or no ties")
+            return data
+        from .orgchart import example_ties, read_org_chart
+
+        chart = read_org_chart(organisation)
+        data = {**data, "employees": chart.n, "departments": chart.n_departments}
+        if "ties" not in data or data["ties"] == "":
+            data["ties"] = example_ties(organisation)
+        return data
+
     @model_validator(mode="after")
     def _check_population(self) -> "Scenario":
         if self.departments > self.employees:
@@ -139,10 +160,16 @@ class Scenario(VerdictKeys, EconomicsKeys, SwitchKeys, BehaviourParameters, Stra
                              "(or use_rollout = false)")
         for i, wave in enumerate(self.waves):
             if isinstance(wave.departments, list):
-                bad = [d for d in wave.departments if d >= self.departments]
+                bad = [d for d in wave.departments if isinstance(d, int) and d >= self.departments]
                 if bad:
                     raise ValueError(f"waves[{i}].departments: department {bad[0]} does not exist; "
                                      f"allowed: 0 to {self.departments - 1}")
+                names = self.department_names()
+                unknown = [d for d in wave.departments if isinstance(d, str) and d not in names]
+                if unknown:
+                    shown = ", ".join(repr(n) for n in names[:8]) + (" ..." if len(names) > 8 else "")
+                    raise ValueError(f"waves[{i}].departments: no department is called {unknown[0]!r}; "
+                                     f"allowed: department numbers or names ({shown})")
         # A schedule entry at or after the horizon can never act (weeks run 0 .. weeks - 1).
         for name, items in (("waves", self.waves if self.use_rollout else ()),
                             ("shocks", self.shocks if self.use_shocks else ())):
@@ -160,11 +187,28 @@ class Scenario(VerdictKeys, EconomicsKeys, SwitchKeys, BehaviourParameters, Stra
         """Plain-data form (what a TOML file holds)."""
         return self.model_dump(mode="json")
 
+    def department_names(self) -> tuple[str, ...]:
+        """The departments' names: an imported organisation's, else "department 0", "department 1" ..."""
+        if self.organisation:
+            from .orgchart import read_org_chart
+
+            return read_org_chart(self.organisation).department_names
+        return tuple(f"department {d}" for d in range(self.departments))
+
     def scenario_hash(self) -> str:
-        """A short, stable hash of every value (name and description excluded)."""
+        """A short, stable hash of every value (name and description excluded).
+
+        An imported organisation counts by its files' contents, not their paths: the same HR export
+        anywhere gives the same hash, and an edited one another.
+        """
         data = _without_negative_zero(self.to_dict())
         data.pop("name", None)
         data.pop("description", None)
+        if data.get("organisation"):
+            from .orgchart import organisation_digest
+
+            data["organisation"] = organisation_digest(data["organisation"], data.get("ties", ""))
+            data["ties"] = ""
         blob = json.dumps(data, sort_keys=True, separators=(",", ":")).encode()
         return hashlib.sha256(blob).hexdigest()[:16]
 
@@ -351,6 +395,7 @@ def make_scenario(data: dict[str, Any], *, source: str = "scenario") -> Scenario
     for key, value in data.items():
         if isinstance(value, float) and not math.isfinite(value):
             raise ScenarioError(f"{value!r} is not a finite number", source=source, key=key)
+    _read_organisation(data, relative_to=None)
     try:
         return Scenario(**data)
     except ValidationError as exc:
@@ -358,6 +403,22 @@ def make_scenario(data: dict[str, Any], *, source: str = "scenario") -> Scenario
         raise ScenarioError(message, source=source, key=key or None) from None
     except TypeError as exc:  # e.g. a key that is not a string
         raise ScenarioError(str(exc), source=source) from None
+
+
+def _read_organisation(data: dict[str, Any], *, relative_to: Path | None) -> None:
+    """Resolve ``organisation``/``ties`` paths (in place) and read them now, so a bad HR export is
+    reported as itself (its file, row and problem) rather than as a scenario value."""
+    from .orgchart import example_ties, read_org_chart, read_ties, resolve_organisation
+
+    for key in ("organisation", "ties"):
+        if isinstance(data.get(key), str):
+            data[key] = resolve_organisation(data[key], relative_to=relative_to)
+    organisation = data.get("organisation")
+    if isinstance(organisation, str) and organisation:
+        chart = read_org_chart(organisation)
+        ties = data.get("ties") or example_ties(organisation)
+        if isinstance(ties, str) and ties:
+            read_ties(ties, chart)
 
 
 def resolve_scenario_path(name_or_path: str | Path) -> Path:
@@ -417,6 +478,12 @@ def load_scenario(name_or_path: str | Path, **overrides: Any) -> Scenario:
     """Load and validate a scenario file or a named preset, with optional lever overrides."""
     path = resolve_scenario_path(name_or_path)
     data = read_toml(path)
+    # A scenario's organisation file is found beside it, wherever it is run from.
+    for key in ("organisation", "ties"):
+        if isinstance(data.get(key), str):
+            from .orgchart import resolve_organisation
+
+            data[key] = resolve_organisation(data[key], relative_to=path.parent)
     data.update(overrides)
     return make_scenario(data, source=str(path))
 

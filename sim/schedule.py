@@ -47,7 +47,9 @@ def wave_departments(org: "Organisation", wave: "Wave") -> np.ndarray:
         return org.customer_facing.copy()
     if wave.departments == "internal":
         return ~org.customer_facing
-    return np.isin(org.department, np.asarray(wave.departments, dtype=np.int32))
+    names = {name: d for d, name in enumerate(org.department_names)}
+    numbers = [d if isinstance(d, int) else names[d] for d in wave.departments]  # names checked by Scenario
+    return np.isin(org.department, np.asarray(numbers, dtype=np.int32))
 
 
 def schedule_arrays(config: "Scenario", org: "Organisation") -> Sched:

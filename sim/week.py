@@ -397,19 +397,29 @@ def recognise(net, st, c, lv, feedback, buf):
             weighted_dept[d] += w
             weighted += w
     open_attention = 0.0
+    open_direct = 0.0
     for d in range(given.shape[0]):
         seen_from = o * weighted + (1.0 - o) * weighted_dept[d]
         per_unit = given[d] / seen_from if seen_from > 0.0 else 0.0
-        open_attention += per_unit
-        given[d] = (1.0 - o) * per_unit  # reused: the locked attention per unit of department d
+        if per_unit <= 1.7e308:
+            open_attention += per_unit
+            given[d] = (1.0 - o) * per_unit  # reused: the locked attention per unit of department d
+        else:
+            # A department with no posts of its own and an open share so small that o * weighted is
+            # subnormal: given / seen_from overflows, and o * inf would make reputation inf or NaN
+            # (found by the whole-box property test). Its viewers' attention goes to the open posts,
+            # o / seen_from = 1 / weighted in the limit; there are no locked posts to receive any.
+            open_direct += given[d] * (o / seen_from)
+            given[d] = 0.0
     if c.par_staff:
-        recognition(buf.new_stage, st.posts, st.reputation, st.habit, net.department, st.praise, o * open_attention,
-                    given, feedback, c.recognition_saturation, c.reputation_decay, c.habit_gain, c.habit_decay,
-                    c.champion_reputation, st.stage, buf.new_real, buf.new_real_2)
+        recognition(buf.new_stage, st.posts, st.reputation, st.habit, net.department, st.praise,
+                    o * open_attention + open_direct, given, feedback, c.recognition_saturation, c.reputation_decay,
+                    c.habit_gain, c.habit_decay, c.champion_reputation, st.stage, buf.new_real, buf.new_real_2)
     else:
         recognition_s(buf.new_stage, st.posts, st.reputation, st.habit, net.department, st.praise,
-                      o * open_attention, given, feedback, c.recognition_saturation, c.reputation_decay,
-                      c.habit_gain, c.habit_decay, c.champion_reputation, st.stage, buf.new_real, buf.new_real_2)
+                      o * open_attention + open_direct, given, feedback, c.recognition_saturation,
+                      c.reputation_decay, c.habit_gain, c.habit_decay, c.champion_reputation, st.stage, buf.new_real,
+                      buf.new_real_2)
     copy_real(buf.new_real, st.reputation)
     copy_real(buf.new_real_2, st.habit)
     for i in range(n):

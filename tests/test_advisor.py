@@ -189,3 +189,21 @@ def test_the_advise_command_prints_the_plans_and_the_verdict(tmp_path):
     assert result.exit_code == 0, result.output
     assert "your scenario: P(success)" in result.stdout and "candidate plans scored" in result.stderr
     assert (out / "plans.csv").is_file() and (out / "report.html").is_file()
+
+
+def test_advise_on_the_real_department_under_the_posterior_is_honest_on_fresh_seeds(tmp_path):
+    """The acceptance check of issue 10 at test size: the AUCS department (61 real people, real
+    ties), calibrated; the top plan rerun on 100 fresh calibrated seeds lands in its interval."""
+    current = load_scenario("provide_and_pray", organisation="aucs", customers=600, weeks=60)
+    result = advise(current, out_dir=tmp_path / "aucs", levers=("purpose_strength", "leader_participation",
+                                                                "posting_friction", "open_by_default"),
+                    trials=8, replicates=4, confirm=60, calibrated=True, seed=3, workers=0)
+    plans = result.plans.sort_values(["p_success", "cost"], ascending=[False, True])
+    top = plans.iloc[0]
+    assert top.p_success >= 0.1  # a plan that does something, so landing in its interval says something
+    plan = load_scenario(tmp_path / "aucs" / "plans" / f"{top.plan}.toml")
+    assert plan.organisation == "aucs" and plan.ties == "aucs" and plan.employees == 61
+    runs = [sim.run(plan, seed=s, calibrated=True).summary["success"] for s in sim.replicate_seeds(424_242, 100)]
+    rate = sum(bool(r) for r in runs) / len(runs)
+    assert top.p_success_low <= rate <= top.p_success_high, (rate, top.p_success_low, top.p_success_high)
+    assert result.meta["posterior"] is not None

@@ -162,6 +162,37 @@ def test_explore_upload_a_scenario_file():
     assert any("my_org" in s.value for s in at.subheader)
 
 
+def test_explore_runs_an_example_organisation_with_its_department_names():
+    at = start({"preset": "provide_and_pray", **SMALL, "weeks": "20"})
+    at.selectbox(key="ex_org").set_value("aucs").run()
+    assert not at.error, errors(at)
+    assert at.number_input(key="lv_employees").value == 61
+    assert any("aucs: 61 employees in 9 departments, its real ties" in c.value for c in at.caption)
+    at.button(key="ex_run").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    heatmap = next(s for s in charts(at) if "Contributors by department" in str(s["layout"].get("title")))
+    labels = array(heatmap["data"][0]["y"]).tolist()
+    assert labels[0] == "Department office (customer-facing)" and labels[-1] == "Group 3"  # Group 3 has no teacher
+    network = next(s for s in charts(at) if "network by stage" in str(s["layout"].get("title")))
+    assert any("Department office" in label for label in network["data"][1]["text"])
+
+
+def test_explore_uploaded_hr_export_sets_the_organisation_and_a_bad_one_is_one_line():
+    at = start({"preset": "provide_and_pray", **SMALL, "weeks": "20"})
+    good = b"employee_id,department,manager_id,customer_facing\nboss,Sales,,true\n" + b"".join(
+        f"p{i},{'Sales' if i % 2 else 'Support'},boss,{i % 2}\n".encode() for i in range(30))
+    at.file_uploader(key="ex_org_upload").set_value(("hr.csv", good, "text/csv")).run()
+    assert not at.error, errors(at)
+    assert at.selectbox(key="ex_org").value == "(uploaded HR export)"
+    assert at.number_input(key="lv_employees").value == 31
+    at.button(key="ex_run").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    bad = b"employee_id,department,manager_id,customer_facing\nboss,Sales,,true\nx,Sales,nobody,true\n"
+    at.file_uploader(key="ex_org_upload").set_value(("bad.csv", bad, "text/csv")).run()
+    assert "row 3: manager_id 'nobody' is not an employee_id" in errors(at) and len(at.error) == 1
+    assert at.number_input(key="lv_employees").value == 31  # the last good organisation stays
+
+
 # ------------------------------------------------------------------ Compare
 def test_compare_two_presets_over_replicates():
     at = start(page="views/compare.py")

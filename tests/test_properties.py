@@ -142,3 +142,39 @@ def test_whole_box_gives_finite_meaningful_outputs(values):
     values["weeks"] = 20
     values["external_launch_week"] = min(values["external_launch_week"], 10)
     check_run(Scenario(**with_constraints(base(**values))))
+
+
+def _odd_organisations() -> dict[str, dict]:
+    """Imported organisations at the edges of what a file allows, beside the shipped examples:
+    one department where everyone reports to the top; a chain of span 1 (every head a manager of
+    one); real ties that are empty (only the reporting pairs connect anyone)."""
+    import tempfile
+    from pathlib import Path
+
+    folder = Path(tempfile.mkdtemp(prefix="socialsim-props-"))
+    header = "employee_id,department,manager_id,customer_facing\n"
+    star = header + "top,Only,,true\n" + "".join(f"p{i},Only,top,{i % 2}\n" for i in range(40))
+    chain = header + "c0,A,,false\n" + "".join(f"c{i},{'AB'[i % 2]},c{i - 1},{'true' if i % 3 else 'false'}\n"
+                                                for i in range(1, 60))
+    (folder / "star.csv").write_text(star, encoding="utf-8")
+    (folder / "chain.csv").write_text(chain, encoding="utf-8")
+    (folder / "no_ties.csv").write_text("source,target,weight\n", encoding="utf-8")
+    return {"aucs": {"organisation": "aucs"}, "generated_2000": {"organisation": "generated_2000"},
+            "star": {"organisation": str(folder / "star.csv")},
+            "chain, no ties": {"organisation": str(folder / "chain.csv"), "ties": str(folder / "no_ties.csv")}}
+
+
+ODD_ORGANISATIONS = _odd_organisations()
+
+
+@settings(max_examples=24, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
+@given(_box(), hs.sampled_from(sorted(ODD_ORGANISATIONS)))
+def test_whole_box_on_imported_organisations_gives_finite_meaningful_outputs(values, organisation):
+    """The same whole box on imported org charts (issue 10): real hierarchies, uneven departments,
+    one department, a chain of span 1, no real ties."""
+    values["weeks"] = 20
+    values["external_launch_week"] = min(values["external_launch_week"], 10)
+    values.update(ODD_ORGANISATIONS[organisation])
+    values = with_constraints(base(customers=600, **values))
+    values["waves"] = [w for w in values["waves"] if "share" in w or w["departments"] == "all"]
+    check_run(Scenario(**values))

@@ -7,7 +7,7 @@ import json
 import pandas as pd
 import streamlit as st
 
-from dashboard import calibration, charts, compute, controls, scenarios, ui
+from dashboard import calibration, charts, compute, controls, organisation, scenarios, ui
 from sim import report
 from sim.calibration.posterior import Posterior
 from sim.errors import UserInputError
@@ -84,6 +84,38 @@ def _on_upload() -> None:
     _load(None, scenario.to_dict(), label=f"{scenario.name} (from {upload.name})")
 
 
+def _on_organisation() -> None:
+    """A shipped example or a generated firm chosen: the scenario runs on it (its size follows)."""
+    choice = S["ex_org"]
+    if choice == organisation.UPLOADED:
+        return
+    _set_organisation("" if choice == organisation.GENERATED else choice, "")
+
+
+def _on_org_upload() -> None:
+    upload, ties = S.get("ex_org_upload"), S.get("ex_ties_upload")
+    S["ex_org_error"] = None
+    if upload is None:
+        return
+    path = organisation.save_upload(upload.name, upload.getvalue())
+    ties_path = organisation.save_upload(ties.name, ties.getvalue()) if ties is not None else ""
+    if _set_organisation(path, ties_path):
+        S["ex_org"] = organisation.UPLOADED
+
+
+def _set_organisation(chosen: str, ties: str) -> bool:
+    try:
+        values = organisation.apply(_current(), chosen, ties)
+    except UserInputError as exc:
+        S["ex_org_error"] = str(exc)
+        return False
+    S["ex_org_error"] = None
+    S["ex_values"] = values
+    for name in ("employees", "departments"):  # the file decides them; the widgets show it
+        S[controls.KEY.format(name)] = values[name]
+    return True
+
+
 def _on_population() -> None:
     size = S["ex_pop"]
     if size in POPULATIONS:
@@ -116,6 +148,22 @@ def sidebar() -> Posterior | None:
             st.error(S["ex_upload_error"], icon=":material/error:")
 
         st.subheader("Organisation and run")
+        current = S["ex_values"].get("organisation", "")
+        choices = organisation.options() + ([organisation.UPLOADED] if current and "/" in current else [])
+        S["ex_org"] = (organisation.UPLOADED if current and "/" in current
+                       else current or organisation.GENERATED)
+        st.selectbox("Organisation", choices, key="ex_org", on_change=_on_organisation,
+                     format_func=organisation.label,
+                     help="A generated firm of the size below, a shipped example, or your own HR export.")
+        with st.expander("Upload your organisation (HR export)"):
+            st.file_uploader("Org chart (.csv): employee_id, department, manager_id, customer_facing; optional "
+                             "role, informal_leader", type=["csv"], key="ex_org_upload", on_change=_on_org_upload,
+                             max_upload_size=organisation.MAX_UPLOAD_MB)
+            st.file_uploader("Optional ties (.csv): source, target, optional weight", type=["csv"],
+                             key="ex_ties_upload", on_change=_on_org_upload, max_upload_size=organisation.MAX_UPLOAD_MB)
+        if S.get("ex_org_error"):
+            st.error(S["ex_org_error"], icon=":material/error:")
+        st.caption(organisation.describe(_current()))
         if S.get("ex_pop") != "custom":
             S["ex_pop"] = controls.population_of(_current())
         st.selectbox("Population", list(POPULATIONS) + ["custom"], key="ex_pop", on_change=_on_population,

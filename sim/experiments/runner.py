@@ -50,7 +50,7 @@ from ..errors import ScenarioError, UserInputError
 from ..outputs import FLOAT_COLUMNS, SUMMARY_COLUMNS, __version__, atomic_write
 from ..scenario import Scenario, make_scenario
 from .design import Design, count_points, generate_design, point_seeds, python_value
-from .spec import SCENARIO_FACTOR, Experiment, ExperimentError, load_experiment
+from .spec import SCENARIO_FACTOR, Experiment, ExperimentError, load_experiment, with_organisation
 from .store import DESIGN, MANIFEST, PARTS, SERIES, part_batches, part_name, read_part
 
 #: Summary outputs stored as integers (the rest are float64, ``verdict`` text).
@@ -994,7 +994,8 @@ def run_sweep(experiment: Experiment | str | Path, *, out: str | Path | None = N
               workers: int | None = None, retry_failed: bool = False,
               progress: Callable[[int, int], None] | None = None,
               on_start: Callable[[Plan, int, int], None] | None = None, confirmed: bool = False,
-              calibrated: bool | str | Path | None = None) -> SweepReport:
+              calibrated: bool | str | Path | None = None, organisation: str | None = None,
+              ties: str | None = None) -> SweepReport:
     """Run (or resume) an experiment and write its results (see :mod:`sim.experiments.store`).
 
     Args:
@@ -1010,6 +1011,8 @@ def run_sweep(experiment: Experiment | str | Path, *, out: str | Path | None = N
             :data:`MAX_HOURS_UNCONFIRMED` estimated hours (the CLI's ``--yes``).
         calibrated: True or a posterior file: draw every run's behavioural parameters from it
             (the CLI's ``--calibrated``); None: as the experiment file says.
+        organisation, ties: an imported organisation (and its ties) for every base scenario (the
+            CLI's ``--organisation`` / ``--ties``; :func:`sim.experiments.spec.with_organisation`).
 
     Raises:
         ExperimentError / UserInputError: a bad experiment, output folder or scheduler address.
@@ -1019,6 +1022,7 @@ def run_sweep(experiment: Experiment | str | Path, *, out: str | Path | None = N
         experiment = load_experiment(experiment, out=out)
     elif out is not None:
         experiment = dataclasses.replace(experiment, out=Path(out))
+    experiment = with_organisation(experiment, organisation, ties)
     if workers is not None and workers < 0:
         raise UserInputError(f"{workers} is negative; allowed: 0 (serial) or more", source="--workers")
     if scheduler is not None:

@@ -68,6 +68,8 @@ Rules (checked when the file is loaded, before anything runs):
 
 from __future__ import annotations
 
+import dataclasses
+
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -270,6 +272,18 @@ def load_experiment(path: str | Path, *, out: str | Path | None = None) -> Exper
     return make_experiment(data, source=source, folder=path.resolve().parent, out=out)
 
 
+def with_organisation(experiment: Experiment, organisation: str | None, ties: str | None = None) -> Experiment:
+    """The experiment run on an imported organisation (the CLI's ``--organisation`` / ``--ties``).
+
+    Every base scenario gets the organisation; its head count and departments follow the file.
+    """
+    if not organisation and not ties:
+        return experiment
+    changes = {key: value for key, value in (("organisation", organisation), ("ties", ties)) if value}
+    bases = {label: base.with_levers(**changes) for label, base in experiment.bases.items()}
+    return dataclasses.replace(experiment, bases=bases)
+
+
 def make_experiment(data: dict[str, Any], *, source: str = "experiment", folder: str | Path = ".",
                     out: str | Path | None = None) -> Experiment:
     """Validate a mapping (what a TOML file holds) into an :class:`Experiment`."""
@@ -407,7 +421,13 @@ def _base(spec: ExperimentSpec, ref: str | None, folder: Path, source: str, key:
     if spec.population is not None:
         steps.append(("population", POPULATIONS[spec.population]))
     if spec.set:
-        steps.append(("set", dict(spec.set)))
+        values = dict(spec.set)
+        for name in ("organisation", "ties"):  # an HR export beside the experiment file is found there
+            if isinstance(values.get(name), str):
+                from ..orgchart import resolve_organisation
+
+                values[name] = resolve_organisation(values[name], relative_to=folder)
+        steps.append(("set", values))
     if spec.weeks is not None:
         steps.append(("weeks", {"weeks": spec.weeks}))
     for step, values in steps:
