@@ -207,3 +207,4 @@ def test_advise_on_the_real_department_under_the_posterior_is_honest_on_fresh_se
     rate = sum(bool(r) for r in runs) / len(runs)
     assert top.p_success_low <= rate <= top.p_success_high, (rate, top.p_success_low, top.p_success_high)
     assert result.meta["posterior"] is not None
+    assert "organisation aucs: 61 employees in 9 departments, ties aucs" in (tmp_path / "aucs" / "report.html").read_text()

@@ -58,7 +58,7 @@ def report_html(advice: Any, levers: Sequence[str], posterior: Any) -> str:
     meta = advice.meta
     c = advice.current
     verdict = "meets" if c["p_success"] >= meta["target"] else "misses"
-    lines = [_note(f"Your scenario ({meta.get('source', '')}): P(success) {c['p_success']:.0%} "
+    lines = [_note(f"Your scenario ({meta.get('source', '')}, organisation {meta.get('organisation', '')}): P(success) {c['p_success']:.0%} "
                    f"[{c['p_success_low']:.0%}, {c['p_success_high']:.0%}] on {c['runs']} fresh seeds; it {verdict} "
                    f"the target {meta['target']:.0%}.")]
     flip = advice.flip

@@ -182,8 +182,12 @@ def advise(scenario: Any, *, out_dir: str | Path, levers: Sequence[str] | None =
             # with a budget, each trial carries its constraint (cost - budget, feasible <= 0): see _search
             return optuna.samplers.NSGAIISampler(seed=int(seed) + batch, population_size=max(BATCH, 8))
 
-        study = optuna.create_study(study_name="advise", storage=storage, sampler=sampler(0),
-                                    directions=["maximize", "minimize"], load_if_exists=True)
+        if any(summary.study_name == "advise" for summary in storage.get_all_studies()):
+            # loaded, not created again: create_study(load_if_exists=True) logs a creation on every rerun
+            study = optuna.load_study(study_name="advise", storage=storage, sampler=sampler(0))
+        else:
+            study = optuna.create_study(study_name="advise", storage=storage, sampler=sampler(0),
+                                        directions=["maximize", "minimize"])
         if not study.trials:
             study.enqueue_trial(current)  # trial 0 is the user's current plan
         executor = SerialExecutor() if workers == 0 else DaskExecutor(scheduler=scheduler, workers=workers)
@@ -201,7 +205,7 @@ def advise(scenario: Any, *, out_dir: str | Path, levers: Sequence[str] | None =
         advice.out_dir = out
         advice.meta = {**settings, "fingerprint": fingerprint, "source": source, "trials": len(rows),
                        "seconds_this_session": round(time.perf_counter() - started, 1),
-                       "scenario": base.name}
+                       "scenario": base.name, "organisation": _organisation_text(base)}
         from .report import write_outputs
 
         write_outputs(advice, base, chosen, posterior)
@@ -218,6 +222,15 @@ def _check_number(value: Any, source: str, *, low: float, high: float | None = N
                                                                              else value <= high))
     if not ok:
         raise UserInputError(f"{value!r}; allowed: {what}", source=source)
+
+
+def _organisation_text(base: Any) -> str:
+    """Which organisation the advice is for (a generated firm, an example, or an HR export's file name)."""
+    if not base.organisation:
+        return f"generated: {base.employees} employees in {base.departments} departments"
+    name = Path(base.organisation).name if ("/" in base.organisation or "\\" in base.organisation) else base.organisation
+    ties = f", ties {Path(base.ties).name if '/' in base.ties else base.ties}" if base.ties else ""
+    return f"{name}: {base.employees} employees in {base.departments} departments{ties}"
 
 
 def _drop_torn_record(journal: Path) -> None:
