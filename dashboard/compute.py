@@ -51,12 +51,19 @@ MAX_NETWORK_NODES = 400
 
 
 def scenario_key(scenario: Scenario) -> str:
-    """The canonical text of a scenario: what the caches are keyed by."""
-    return json.dumps(scenario.to_dict(), sort_keys=True, separators=(",", ":"))
+    """The canonical text of a scenario: what the caches are keyed by. With an imported
+    organisation the hash (of the files' contents) is part of it: an edited file is another key."""
+    data = scenario.to_dict()
+    if scenario.organisation:
+        data = {**data, "_organisation_hash": scenario.scenario_hash()}
+    return json.dumps(data, sort_keys=True, separators=(",", ":"))
 
 
-def _scenario(key: str) -> Scenario:
-    return make_scenario(json.loads(key), source="dashboard")
+def scenario_from_key(key: str) -> Scenario:
+    """The scenario a :func:`scenario_key` stands for."""
+    data = json.loads(key)
+    data.pop("_organisation_hash", None)
+    return make_scenario(data, source="dashboard")
 
 
 def default_posterior() -> tuple[posteriors.Posterior | None, str | None]:
@@ -207,7 +214,7 @@ def run_set(key: str, root_seed: int, replicates: int, posterior: str | None = N
     ``posterior``: None for the developers' defaults, or the default posterior's id to draw each
     replicate's behavioural parameters from it (refused if the default posterior is no longer that one).
     """
-    scenario = _scenario(key)
+    scenario = scenario_from_key(key)
     seeds = sim.replicate_seeds(root_seed, replicates)
     calibrated = _calibrated(posterior)
     bar, progress = _bar(_label)
@@ -253,7 +260,7 @@ def explore_run(key: str, root_seed: int, replicates: int, posterior: str | None
     (weeks+1 x nodes, uint8: 0 no access, 1 non-user, 2 reader, 3 contributor, 4 champion,
     5 lapsed), ``employees`` and ``departments``.
     """
-    scenario = _scenario(key)
+    scenario = scenario_from_key(key)
     seeds = sim.replicate_seeds(root_seed, replicates)
     calibrated = _calibrated(posterior)
     bar, _progress = _bar(_label)

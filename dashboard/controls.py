@@ -97,31 +97,32 @@ def read_widgets() -> dict[str, Any]:
             if KEY.format(name) in st.session_state}
 
 
-def lever_widget(name: str, container: Any = st) -> Any:
-    """Draw one lever's control and its explanation; returns the value."""
+def lever_widget(name: str, container: Any = st, disabled: bool = False) -> Any:
+    """Draw one lever's control and its explanation; returns the value (``disabled``: shown, not changeable)."""
     row = _INFO[name]
     annotation = Scenario.model_fields[name].annotation
     key, text, ge, le = KEY.format(name), label(name), row["ge"], row["le"]
     box = container.container()
     if annotation is bool:
-        value = box.toggle(text, key=key)
+        value = box.toggle(text, key=key, disabled=disabled)
     elif typing.get_origin(annotation) is typing.Literal:
-        value = box.selectbox(text, list(typing.get_args(annotation)), key=key)
+        value = box.selectbox(text, list(typing.get_args(annotation)), key=key, disabled=disabled)
     elif annotation is int:
         lo, hi = int(ge if ge is not None else 0), int(le if le is not None else 10**9)
         if hi - lo <= 100:
-            value = box.slider(text, min_value=lo, max_value=hi, step=1, key=key)
+            value = box.slider(text, min_value=lo, max_value=hi, step=1, key=key, disabled=disabled)
         else:
-            value = box.number_input(text, min_value=lo, max_value=hi, step=1, key=key)
+            value = box.number_input(text, min_value=lo, max_value=hi, step=1, key=key, disabled=disabled)
     else:
         lo, hi = float(ge if ge is not None else 0.0), float(le if le is not None else 1e9)
         d = _decimals(float(row["default"]))
         if hi - lo <= 3.0 and d <= 2:
-            value = box.slider(text, min_value=lo, max_value=hi, step=0.01 if hi - lo <= 1.0 else 0.05, key=key)
+            value = box.slider(text, min_value=lo, max_value=hi, step=0.01 if hi - lo <= 1.0 else 0.05, key=key,
+                               disabled=disabled)
         else:
             whole = float(row["default"]).is_integer() and hi - lo >= 100
             value = box.number_input(text, min_value=lo, max_value=hi, step=1.0 if whole else 10.0 ** -d,
-                                     format=f"%.{d}f", key=key)
+                                     format=f"%.{d}f", key=key, disabled=disabled)
     box.caption(caption(name))
     return value
 

@@ -16,7 +16,7 @@ from typing import Any
 import streamlit as st
 
 from sim.errors import UserInputError
-from sim.orgchart import MAX_ORG_BYTES, example_organisations
+from sim.orgchart import MAX_ORG_BYTES, example_organisations, example_ties
 from sim.scenario import make_scenario
 
 GENERATED = "generated"
@@ -42,9 +42,33 @@ def label(choice: str) -> str:
 def _session_folder() -> Path:
     folder = st.session_state.get("_org_folder")
     if folder is None or not Path(folder).is_dir():
-        folder = tempfile.mkdtemp(prefix="socialsim-org-")
+        folder = tempfile.mkdtemp(prefix=UPLOAD_PREFIX)
         st.session_state["_org_folder"] = folder
     return Path(folder)
+
+
+UPLOAD_PREFIX = "socialsim-org-"
+
+
+def check_served(values: dict[str, Any], source: str) -> None:
+    """Refuse an ``organisation``/``ties`` a visitor may not make the server read.
+
+    A link or an uploaded scenario file comes from anyone who can reach the page: it may name a
+    shipped example, or a file this dashboard wrote from an upload (a folder ``socialsim-org-*``
+    in the temporary folder), never any other path on the server (it would read, and quote
+    rows of, whatever file was named, and tell whether it exists).
+    """
+    for key in ("organisation", "ties"):
+        value = values.get(key)
+        if not isinstance(value, str) or not value or value == "none" or value in example_organisations():
+            continue
+        path = Path(value)
+        served = (path.is_absolute() and path.parent.name.startswith(UPLOAD_PREFIX)
+                  and path.parent.parent == Path(tempfile.gettempdir()) and ".." not in path.parts)
+        if not served:
+            raise UserInputError(f"{value[:80]!r} is not an organisation this page can open; allowed: "
+                                 f"{', '.join(example_organisations())} or a file uploaded on the page",
+                                 source=source, key=key)
 
 
 def save_upload(name: str, data: bytes) -> str:
@@ -71,10 +95,11 @@ def describe(values: dict[str, Any]) -> str:
     """One line on the organisation a scenario runs on."""
     if not values.get("organisation"):
         return f"a generated firm: {values['employees']:,} employees in {values['departments']} departments"
-    name = Path(values["organisation"]).name if "/" in values["organisation"] else values["organisation"]
-    ties = "its real ties" if values.get("ties") else "ties generated inside its departments"
+    name = Path(values["organisation"]).name
+    real = values.get("ties") or example_ties(values["organisation"])
+    ties = "its real ties" if real and real != "none" else "ties generated inside its departments"
     return f"{name}: {values['employees']:,} employees in {values['departments']} departments, {ties}"
 
 
-__all__ = ["GENERATED", "UPLOADED", "MAX_UPLOAD_MB", "UserInputError", "apply", "describe", "label", "options",
-           "save_upload"]
+__all__ = ["GENERATED", "UPLOADED", "MAX_UPLOAD_MB", "UserInputError", "apply", "check_served", "describe", "label",
+           "options", "save_upload"]

@@ -25,6 +25,7 @@ from typing import Any
 
 import pandas as pd
 
+from dashboard.organisation import check_served
 from sim.errors import ScenarioError, UserInputError
 from sim.scenario import (
     LEVER_NAMES,
@@ -147,6 +148,7 @@ def from_query(params: Mapping[str, str], fallback_preset: str = "provide_and_pr
         if unknown:
             raise ScenarioError("unknown key; allowed keys are listed by `socialsim levers` and docs/levers.md",
                                 source="address (URL)", key=unknown[0][:60])
+        check_served(levers, "address (URL)")
         scenario = make_scenario({**base.to_dict(), **levers}, source="address (URL)") if levers else base
         check_population(scenario)
     except UserInputError as exc:
@@ -172,6 +174,7 @@ def parse_upload(name: str, data: bytes) -> Scenario:
         raise ScenarioError("cannot be read as TOML (nested too deeply or too large)", source=source) from None
     if not table:
         raise ScenarioError("holds no scenario keys; allowed: levers as in `socialsim levers`", source=source)
+    check_served(table, source)
     scenario = make_scenario(table, source=source)
     check_population(scenario)
     return scenario

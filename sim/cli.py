@@ -258,16 +258,23 @@ def build_scenario(spec: str, *, population: str | None = None, weeks: int | Non
                    ties: str | None = None) -> Scenario:
     """Load a file or preset, then apply ``--population``, ``--set``, ``--weeks`` and ``--organisation``
     / ``--ties`` (later wins; an organisation file decides the head count, so it comes last)."""
-    from .orgchart import resolve_organisation
+    from .orgchart import DECIDED_BY_FILE, resolve_organisation
     from .scenario import load_scenario, make_scenario
 
     changes = parse_sets(sets)  # syntax first: no file is read for a malformed --set
     scenario = load_scenario(spec)
     imported = {key: resolve_organisation(value) for key, value in (("organisation", organisation), ("ties", ties))
                 if value}
-    steps = [(f"{spec} (--population {population})", POPULATIONS[population] if population else {}),
-             (f"{spec} (--set)", changes), (f"{spec} (--weeks)", {"weeks": weeks} if weeks is not None else {}),
-             (f"{spec} (--organisation)", imported)]
+    if organisation and not ties:
+        imported["ties"] = ""  # the scenario's old ties name another organisation's people
+    # The organisation first: a --set wave may name its departments.
+    steps = [(f"{spec} (--organisation)" if organisation else f"{spec} (--ties)", imported),
+             (f"{spec} (--population {population})", POPULATIONS[population] if population else {}),
+             (f"{spec} (--set)", changes), (f"{spec} (--weeks)", {"weeks": weeks} if weeks is not None else {})]
+    fixed = sorted(set(changes) & set(DECIDED_BY_FILE))
+    if fixed and (organisation or changes.get("organisation") or scenario.organisation):
+        raise UserInputError(f"{fixed[0]} is decided by the organisation file; allowed: change the file, or run a "
+                             "generated firm (no organisation)", source="--set", key=fixed[0])
     for source, values in steps:
         if values:
             scenario = make_scenario({**scenario.to_dict(), **values}, source=source)

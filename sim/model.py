@@ -117,7 +117,7 @@ class SocialBusinessModel(mesa.Model):
         if c.organisation:  # an imported org chart (and its real ties, if given): sim.orgchart
             chart = read_org_chart(c.organisation)
             self.org: Organisation = organisation_from_chart(
-                self.rng, chart, read_ties(c.ties, chart) if c.ties else None, team_ties=c.team_ties,
+                self.rng, chart, read_ties(c.real_ties(), chart) if c.real_ties() else None, team_ties=c.team_ties,
                 team_rewiring=c.team_rewiring, cross_silo_ties=c.cross_silo_ties,
                 informal_leader_share=c.informal_leader_share)
         else:

@@ -48,7 +48,7 @@ import numpy as np
 
 from .errors import UserInputError
 
-__all__ = ["OrgChart", "Ties", "MAX_ORG_EMPLOYEES", "MAX_TIES", "EXAMPLE_FOLDER", "example_organisations",
+__all__ = ["DECIDED_BY_FILE", "OrgChart", "Ties", "MAX_ORG_EMPLOYEES", "MAX_TIES", "EXAMPLE_FOLDER", "example_organisations",
            "resolve_organisation", "read_org_chart", "read_ties", "organisation_digest"]
 
 #: Largest organisation imported: the model runs 100k-employee firms in seconds a week; a million
@@ -61,6 +61,9 @@ MAX_TIES = 20_000_000
 MAX_TIES_BYTES = 1_000_000_000
 #: Most departments (the scenario key ``departments`` allows as many).
 MAX_DEPARTMENTS = 10_000
+#: Scenario keys an imported organisation decides (or makes meaningless): refused beside one as a
+#: --set value or an experiment factor.
+DECIDED_BY_FILE = ("employees", "departments", "customer_facing_departments", "span_of_control")
 REQUIRED = ("employee_id", "department", "manager_id", "customer_facing")
 OPTIONAL = ("role", "informal_leader")
 TRUE, FALSE = frozenset({"true", "1"}), frozenset({"false", "0"})
@@ -90,7 +93,12 @@ def resolve_organisation(value: str, *, relative_to: Path | None = None) -> str:
     """
     if not value or _is_example_name(value):
         return value
-    path = Path(value).expanduser()
+    if "\x00" in value:
+        raise UserInputError(f"{value!r} holds a NUL character; allowed: a file path", key="organisation")
+    try:
+        path = Path(value).expanduser()
+    except RuntimeError:  # ~someone who has no home folder here
+        raise UserInputError(f"{value!r}: no such home folder; allowed: a file path", key="organisation") from None
     if not path.is_absolute():
         path = (relative_to or Path.cwd()) / path
     return str(Path(os.path.abspath(path)))
@@ -126,7 +134,7 @@ def _read_text(path: Path, limit: int, what: str) -> str:
     source = str(path)
     try:
         info = os.stat(path)
-    except OSError as exc:
+    except (OSError, ValueError) as exc:  # ValueError: a NUL in the path
         raise UserInputError(f"cannot be read ({exc.strerror or exc.__class__.__name__}); allowed: {what}",
                              source=source) from None
     if not stat.S_ISREG(info.st_mode):
@@ -184,10 +192,11 @@ def _rows(text: str, source: str, required: tuple[str, ...], optional: tuple[str
     width = len(header)
 
     def rows():
-        line = 1
+        line, end = 1, reader.line_num
         try:
             for fields in reader:
-                line = reader.line_num
+                # a record may span lines (a quoted newline): it is named by the line it starts on
+                line, end = end + 1, reader.line_num
                 if not fields or (len(fields) == 1 and not fields[0].strip()):
                     continue  # a blank line
                 if len(fields) != width:
@@ -195,7 +204,7 @@ def _rows(text: str, source: str, required: tuple[str, ...], optional: tuple[str
                                          "the header", source=source)
                 yield line, fields
         except csv.Error as exc:
-            raise UserInputError(f"row {line + 1}: {exc}; allowed: {what}", source=source) from None
+            raise UserInputError(f"row {end + 1}: {exc}; allowed: {what}", source=source) from None
 
     return columns, rows()
 
@@ -272,19 +281,22 @@ def read_org_chart(value: str) -> OrgChart:
     return _read_org_chart(str(path), info)
 
 
-def _stat_key(path: Path) -> tuple[int, int]:
+def _stat_key(path: Path) -> tuple[int, ...]:
+    """What says a file is unchanged: size, times and identity. ``st_ctime_ns`` cannot be set back
+    (``cp -p``, ``rsync -a`` and ``unzip`` restore the modification time), so a rewrite with the
+    old size and time still reads again."""
     try:
         info = os.stat(path)
-    except OSError:
-        return (-1, -1)  # _read_text reports it
-    return (info.st_size, info.st_mtime_ns)
+    except (OSError, ValueError):
+        return (-1,)  # _read_text reports it
+    return (info.st_size, info.st_mtime_ns, info.st_ctime_ns, info.st_ino, info.st_dev)
 
 
 WHAT_ORG = "a CSV with employee_id, department, manager_id, customer_facing (optional role, informal_leader)"
 
 
 @functools.lru_cache(maxsize=16)
-def _read_org_chart(source: str, _stamp: tuple[int, int]) -> OrgChart:
+def _read_org_chart(source: str, _stamp: tuple[int, ...]) -> OrgChart:
     text = _read_text(Path(source), MAX_ORG_BYTES, WHAT_ORG)
     digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
     columns, rows = _rows(text, source, REQUIRED, OPTIONAL, WHAT_ORG)
@@ -448,7 +460,7 @@ def read_ties(value: str, chart: OrgChart) -> Ties:
 
 
 @functools.lru_cache(maxsize=8)
-def _read_ties(source: str, _stamp: tuple[int, int], chart_source: str, chart_digest: str) -> Ties:
+def _read_ties(source: str, _stamp: tuple[int, ...], chart_source: str, chart_digest: str) -> Ties:
     chart = _read_org_chart(chart_source, _stat_key(Path(chart_source)))
     if chart.digest != chart_digest:  # pragma: no cover - the chart changed between the two reads
         raise UserInputError("changed while it was read; allowed: a file that stays as it is", source=chart_source)

@@ -141,13 +141,10 @@ class Scenario(VerdictKeys, EconomicsKeys, SwitchKeys, BehaviourParameters, Stra
                 raise ValueError("ties: real ties need the organisation they belong to; allowed: an organisation "
                                  "file beside them, or no ties")
             return data
-        from .orgchart import example_ties, read_org_chart
+        from .orgchart import read_org_chart
 
         chart = read_org_chart(organisation)
-        data = {**data, "employees": chart.n, "departments": chart.n_departments}
-        if "ties" not in data or data["ties"] == "":
-            data["ties"] = example_ties(organisation)
-        return data
+        return {**data, "employees": chart.n, "departments": chart.n_departments}
 
     @model_validator(mode="after")
     def _check_population(self) -> "Scenario":
@@ -187,6 +184,18 @@ class Scenario(VerdictKeys, EconomicsKeys, SwitchKeys, BehaviourParameters, Stra
         """Plain-data form (what a TOML file holds)."""
         return self.model_dump(mode="json")
 
+    def real_ties(self) -> str:
+        """The ties the model reads: ``ties``, else a shipped example's own (``aucs``), else '' (generated).
+
+        ``ties = "none"`` generates ties inside the organisation's departments even for an example
+        that ships its own.
+        """
+        if not self.organisation or self.ties == "none":
+            return ""
+        from .orgchart import example_ties
+
+        return self.ties or example_ties(self.organisation)
+
     def department_names(self) -> tuple[str, ...]:
         """The departments' names: an imported organisation's, else "department 0", "department 1" ..."""
         if self.organisation:
@@ -207,13 +216,18 @@ class Scenario(VerdictKeys, EconomicsKeys, SwitchKeys, BehaviourParameters, Stra
         if data.get("organisation"):
             from .orgchart import organisation_digest
 
-            data["organisation"] = organisation_digest(data["organisation"], data.get("ties", ""))
+            data["organisation"] = organisation_digest(data["organisation"], self.real_ties())
             data["ties"] = ""
         blob = json.dumps(data, sort_keys=True, separators=(",", ":")).encode()
         return hashlib.sha256(blob).hexdigest()[:16]
 
     def with_levers(self, **changes: Any) -> "Scenario":
-        """A copy with some values changed, validated (raises :class:`ScenarioError`)."""
+        """A copy with some values changed, validated (raises :class:`ScenarioError`).
+
+        Another ``organisation`` without ``ties`` drops the old organisation's ties (they name its people).
+        """
+        if "organisation" in changes and "ties" not in changes and changes["organisation"] != self.organisation:
+            changes = {**changes, "ties": ""}
         return make_scenario({**self.to_dict(), **changes}, source="keyword argument")
 
     def with_population(self, size: str) -> "Scenario":
@@ -417,7 +431,7 @@ def _read_organisation(data: dict[str, Any], *, relative_to: Path | None) -> Non
     if isinstance(organisation, str) and organisation:
         chart = read_org_chart(organisation)
         ties = data.get("ties") or example_ties(organisation)
-        if isinstance(ties, str) and ties:
+        if isinstance(ties, str) and ties and ties != "none":
             read_ties(ties, chart)
 
 

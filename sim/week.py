@@ -46,6 +46,8 @@ T_DETRACTORS, T_NEUTRAL, T_ADVOCATES, T_EVENTS = range(18, 22)
 # the customers' state at the end of the week (customer_totals)
 T_AWARE, T_MEMBERS, T_OPEN_PROBLEMS, T_ANSWERED, T_WAITED, T_TRUST, T_DETRACTORS_AWARE = range(22, 29)
 N_TOTALS = 29
+#: The largest float64: attention sums are checked against it (see recognise).
+_LARGEST_FLOAT = float(np.finfo(np.float64).max)
 # --- indices into ``lv`` (the levers shocks change) ----------------------------------------------
 L_FRICTION, L_OPEN, L_COMMITMENT = range(3)
 # --- hierarchy hypotheses and shock kinds as codes -----------------------------------------------
@@ -401,16 +403,18 @@ def recognise(net, st, c, lv, feedback, buf):
     for d in range(given.shape[0]):
         seen_from = o * weighted + (1.0 - o) * weighted_dept[d]
         per_unit = given[d] / seen_from if seen_from > 0.0 else 0.0
-        if per_unit <= 1.7e308:
+        if per_unit <= _LARGEST_FLOAT - open_attention:
             open_attention += per_unit
             given[d] = (1.0 - o) * per_unit  # reused: the locked attention per unit of department d
         else:
-            # A department with no posts of its own and an open share so small that o * weighted is
-            # subnormal: given / seen_from overflows, and o * inf would make reputation inf or NaN
-            # (found by the whole-box property test). Its viewers' attention goes to the open posts,
-            # o / seen_from = 1 / weighted in the limit; there are no locked posts to receive any.
+            # An open share so small that o * weighted is subnormal: for a department with no posts
+            # of its own, given / seen_from overflows (or the sum of them does), and o * inf would
+            # make reputation inf or NaN (found by the whole-box property test). Its viewers'
+            # attention to the open posts is given * (o / seen_from), which cannot overflow
+            # (1 / weighted in the limit). The usual order of operations is kept everywhere else,
+            # so no other result changes in its last bit.
             open_direct += given[d] * (o / seen_from)
-            given[d] = 0.0
+            given[d] = (1.0 - o) * per_unit if per_unit <= _LARGEST_FLOAT else 0.0  # no locked posts there
     if c.par_staff:
         recognition(buf.new_stage, st.posts, st.reputation, st.habit, net.department, st.praise,
                     o * open_attention + open_direct, given, feedback, c.recognition_saturation, c.reputation_decay,

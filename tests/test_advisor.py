@@ -202,7 +202,7 @@ def test_advise_on_the_real_department_under_the_posterior_is_honest_on_fresh_se
     top = plans.iloc[0]
     assert top.p_success >= 0.1  # a plan that does something, so landing in its interval says something
     plan = load_scenario(tmp_path / "aucs" / "plans" / f"{top.plan}.toml")
-    assert plan.organisation == "aucs" and plan.ties == "aucs" and plan.employees == 61
+    assert plan.organisation == "aucs" and plan.real_ties() == "aucs" and plan.employees == 61
     runs = [sim.run(plan, seed=s, calibrated=True).summary["success"] for s in sim.replicate_seeds(424_242, 100)]
     rate = sum(bool(r) for r in runs) / len(runs)
     assert top.p_success_low <= rate <= top.p_success_high, (rate, top.p_success_low, top.p_success_high)

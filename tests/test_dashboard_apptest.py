@@ -177,6 +177,18 @@ def test_explore_runs_an_example_organisation_with_its_department_names():
     assert any("Department office" in label for label in network["data"][1]["text"])
 
 
+def test_explore_keeps_the_organisation_through_a_preset_or_population_change():
+    at = start({"preset": "provide_and_pray", **SMALL, "weeks": "20"})
+    at.selectbox(key="ex_org").set_value("generated_2000").run()
+    at.selectbox(key="ex_choice").set_value("purpose_led_stepwise").run()
+    assert not at.error, errors(at)
+    assert any("generated_2000: 2,000 employees in 12 departments" in c.value for c in at.caption)
+    at.selectbox(key="ex_pop").set_value("small").run()
+    assert at.number_input(key="lv_employees").value == 2000 and at.number_input(key="lv_employees").disabled
+    assert any("generated_2000: 2,000 employees in 12 departments" in c.value for c in at.caption)
+    assert at.number_input(key="lv_customers").value == 6000  # the market follows the population
+
+
 def test_explore_uploaded_hr_export_sets_the_organisation_and_a_bad_one_is_one_line():
     at = start({"preset": "provide_and_pray", **SMALL, "weeks": "20"})
     good = b"employee_id,department,manager_id,customer_facing\nboss,Sales,,true\n" + b"".join(

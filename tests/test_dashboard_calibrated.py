@@ -192,7 +192,7 @@ def test_calibrated_and_uncalibrated_results_have_their_own_cache_entries(poster
     assert all(r.posterior["id"] == posterior.id for r in calibrated)
     assert all(r.provenance["posterior"] == posterior.id for r in calibrated)
     for result, seed in zip(calibrated, sim.replicate_seeds(11, 2)):  # as sim.run(calibrated=True) gives
-        direct = sim.run(compute._scenario(key), seed=seed, calibrated=True)
+        direct = sim.run(compute.scenario_from_key(key), seed=seed, calibrated=True)
         assert result.posterior == direct.posterior
         pd.testing.assert_frame_equal(result.series, direct.series)
     # Explore's own stepping of replicate 1 is the same run as sim.run's.
@@ -210,7 +210,7 @@ def test_a_replaced_posterior_is_refused_instead_of_filed_under_the_old_id(poste
 
 def test_worker_processes_draw_as_the_server_process_does(posterior, monkeypatch):
     monkeypatch.setenv("SOCIALSIM_DASHBOARD_WORKERS", "1")
-    scenario = compute._scenario(small_key())
+    scenario = compute.scenario_from_key(small_key())
     seeds = sim.replicate_seeds(13, 3)
     calibrated = compute._calibrated(posterior.id)
     try:

@@ -178,3 +178,16 @@ def test_whole_box_on_imported_organisations_gives_finite_meaningful_outputs(val
     values = with_constraints(base(customers=600, **values))
     values["waves"] = [w for w in values["waves"] if "share" in w or w["departments"] == "all"]
     check_run(Scenario(**values))
+
+
+@pytest.mark.parametrize("engine", ["numba", "python"])
+@pytest.mark.parametrize("open_share", [5e-324, 2.2250738585e-313, 1e-308, 7e-307, 1e-306])
+def test_an_open_share_near_zero_keeps_reputation_finite(open_share, engine):
+    """Attention per unit of open posting is divided by a subnormal total at these shares; every
+    department without posts of its own must not overflow reputation (a whole-box finding)."""
+    scenario = Scenario(**base(open_by_default=open_share, weeks=25, employees=240, departments=12,
+                               waves=[{"week": 0, "departments": "all"}], shocks=[]))
+    model = SocialBusinessModel(scenario, rng=3, engine=engine)
+    model.run()
+    assert np.isfinite(model.state.reputation).all() and model.state.reputation.max() > 0
+    check_run(scenario, seed=3)

@@ -146,7 +146,7 @@ def page() -> None:
     except UserInputError as exc:  # the posterior was replaced while the page was open
         st.error(str(exc), icon=":material/error:")
         return
-    show(results, {label: make_scenario(json.loads(k), source="dashboard") for label, k in shown_keys.items()},
+    show(results, {label: compute.scenario_from_key(k) for label, k in shown_keys.items()},
          seed, reps)
 
 

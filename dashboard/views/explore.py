@@ -68,6 +68,12 @@ def _on_preset() -> None:
     scenario = scenarios.base_scenario(choice)
     values = scenario.to_dict()
     values.update({k: v for k, v in population.items() if v is not None})  # keep the chosen size
+    chosen = S["ex_values"].get("organisation", "")
+    if chosen:  # and the chosen organisation: a strategy is levers, the organisation stays
+        try:
+            values = organisation.apply(values, chosen, S["ex_values"].get("ties", ""))
+        except UserInputError as exc:  # the file went away since it was chosen
+            S["ex_org_error"] = str(exc)
     _load(choice, values)
 
 
@@ -119,8 +125,11 @@ def _set_organisation(chosen: str, ties: str) -> bool:
 def _on_population() -> None:
     size = S["ex_pop"]
     if size in POPULATIONS:
+        # An imported organisation keeps its own head count and departments: only the market changes.
+        fixed = ("employees", "departments") if S["ex_values"].get("organisation") else ()
         for k, v in POPULATIONS[size].items():
-            S[controls.KEY.format(k)] = v
+            if k not in fixed:
+                S[controls.KEY.format(k)] = v
 
 
 def _current() -> dict:
@@ -163,13 +172,17 @@ def sidebar() -> Posterior | None:
                              key="ex_ties_upload", on_change=_on_org_upload, max_upload_size=organisation.MAX_UPLOAD_MB)
         if S.get("ex_org_error"):
             st.error(S["ex_org_error"], icon=":material/error:")
-        st.caption(organisation.describe(_current()))
+        try:  # what will run (the file decides the head count, whatever the widgets hold)
+            st.caption(organisation.describe(make_scenario(_current(), source="organisation").to_dict()))
+        except UserInputError:
+            st.caption(organisation.describe(S["ex_values"]))
         if S.get("ex_pop") != "custom":
             S["ex_pop"] = controls.population_of(_current())
         st.selectbox("Population", list(POPULATIONS) + ["custom"], key="ex_pop", on_change=_on_population,
                      format_func=lambda p: p if p == "custom" else f"{p} ({POPULATIONS[p]['employees']:,} employees)")
-        for name in controls.POPULATION:
-            controls.lever_widget(name)
+        imported = bool(S["ex_values"].get("organisation"))
+        for name in controls.POPULATION:  # an imported organisation's head count is its file's
+            controls.lever_widget(name, disabled=imported and name in ("employees", "departments"))
         st.number_input("Seed", min_value=0, max_value=scenarios.MAX_SEED, step=1, key="ex_seed",
                         help="The same scenario and seed always give the same run.")
         st.slider("Replicates", 1, scenarios.MAX_REPLICATES, key="ex_reps",
@@ -317,7 +330,7 @@ def page() -> None:
         if shown != wanted:
             st.info("The levers or the calibration switch changed since the charts below were drawn: press **Run** "
                     "to update them.", icon=":material/refresh:")
-        shown_scenario = make_scenario(json.loads(shown[0]), source="dashboard")
+        shown_scenario = compute.scenario_from_key(shown[0])
         results, network = compute.explore_run(*shown)
     except UserInputError as exc:  # the posterior was replaced while the page was open
         st.error(str(exc), icon=":material/error:")

@@ -25,6 +25,8 @@ listening and co-creation; 004 leaders and stepwise rollout.
 
 from __future__ import annotations
 
+import numpy as np
+
 import math
 from dataclasses import dataclass
 from typing import Any, Mapping, Sequence
@@ -124,7 +126,15 @@ def current_values(base: Any, levers: Sequence[str]) -> dict[str, Any]:
 
 
 def formal_leaders(base: Any) -> float:
-    """Formal leaders (managers) of an organisation: about one per ``span_of_control`` employees."""
+    """Formal leaders (managers and executives) of an organisation: counted in an imported chart,
+    else about one per ``span_of_control`` employees of a generated one."""
+    if base.organisation:
+        from ..orgchart import read_org_chart
+
+        chart = read_org_chart(base.organisation)
+        has_reports = np.zeros(chart.n, dtype=bool)
+        has_reports[chart.manager[chart.manager >= 0]] = True
+        return float((has_reports | chart.is_executive).sum())
     return max(1.0, base.employees / max(1, base.span_of_control))
 
 

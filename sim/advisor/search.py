@@ -228,8 +228,9 @@ def _organisation_text(base: Any) -> str:
     """Which organisation the advice is for (a generated firm, an example, or an HR export's file name)."""
     if not base.organisation:
         return f"generated: {base.employees} employees in {base.departments} departments"
-    name = Path(base.organisation).name if ("/" in base.organisation or "\\" in base.organisation) else base.organisation
-    ties = f", ties {Path(base.ties).name if '/' in base.ties else base.ties}" if base.ties else ""
+    name = Path(base.organisation).name
+    real = base.real_ties()
+    ties = f", ties {Path(real).name}" if real else ""
     return f"{name}: {base.employees} employees in {base.departments} departments{ties}"
 
 

@@ -1018,11 +1018,13 @@ def run_sweep(experiment: Experiment | str | Path, *, out: str | Path | None = N
         ExperimentError / UserInputError: a bad experiment, output folder or scheduler address.
         SweepAborted: the cluster went away; what finished is on disk, rerun to resume.
     """
+    imported = {key: value for key, value in (("organisation", organisation), ("ties", ties)) if value}
     if not isinstance(experiment, Experiment):
-        experiment = load_experiment(experiment, out=out)
-    elif out is not None:
-        experiment = dataclasses.replace(experiment, out=Path(out))
-    experiment = with_organisation(experiment, organisation, ties)
+        experiment = load_experiment(experiment, out=out, organisation=imported)
+    else:
+        if out is not None:
+            experiment = dataclasses.replace(experiment, out=Path(out))
+        experiment = with_organisation(experiment, organisation, ties)
     if workers is not None and workers < 0:
         raise UserInputError(f"{workers} is negative; allowed: 0 (serial) or more", source="--workers")
     if scheduler is not None:

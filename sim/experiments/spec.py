@@ -104,7 +104,7 @@ SAMPLED_KINDS = ("latin_hypercube", "sobol", "morris")
 DEFAULT_SERIES_COLUMNS = ("active_share", "readers", "productivity_gain", "members", "advocates", "detractors",
                           "mean_trust", "net_value")
 #: Scenario keys that cannot be factors (text or lists of tables).
-NOT_FACTORS = ("name", "description", "waves", "shocks")
+NOT_FACTORS = ("name", "description", "waves", "shocks", "organisation", "ties")
 SCENARIO_FACTOR = "scenario"
 #: Columns of every part file before the factor and summary columns.
 RUN_COLUMNS = ("run_id", "point_id", "replicate", "seed", "scenario", "scenario_hash", "version", "status", "error")
@@ -256,7 +256,8 @@ class Experiment:
 
 
 # ------------------------------------------------------------------ loading
-def load_experiment(path: str | Path, *, out: str | Path | None = None) -> Experiment:
+def load_experiment(path: str | Path, *, out: str | Path | None = None,
+                    organisation: dict[str, str] | None = None) -> Experiment:
     """Read and validate an experiment file; ``out`` (the CLI's --out) overrides the spec's.
 
     Raises:
@@ -269,7 +270,7 @@ def load_experiment(path: str | Path, *, out: str | Path | None = None) -> Exper
     if path.is_dir():
         raise ExperimentError("is a folder; allowed: an experiment .toml file", source=source)
     data = read_toml(path, ExperimentError)
-    return make_experiment(data, source=source, folder=path.resolve().parent, out=out)
+    return make_experiment(data, source=source, folder=path.resolve().parent, out=out, organisation=organisation)
 
 
 def with_organisation(experiment: Experiment, organisation: str | None, ties: str | None = None) -> Experiment:
@@ -279,14 +280,18 @@ def with_organisation(experiment: Experiment, organisation: str | None, ties: st
     """
     if not organisation and not ties:
         return experiment
-    changes = {key: value for key, value in (("organisation", organisation), ("ties", ties)) if value}
+    changes = {"ties": "", **{key: value for key, value in (("organisation", organisation), ("ties", ties)) if value}}
     bases = {label: base.with_levers(**changes) for label, base in experiment.bases.items()}
     return dataclasses.replace(experiment, bases=bases)
 
 
 def make_experiment(data: dict[str, Any], *, source: str = "experiment", folder: str | Path = ".",
-                    out: str | Path | None = None) -> Experiment:
-    """Validate a mapping (what a TOML file holds) into an :class:`Experiment`."""
+                    out: str | Path | None = None, organisation: dict[str, str] | None = None) -> Experiment:
+    """Validate a mapping (what a TOML file holds) into an :class:`Experiment`.
+
+    ``organisation``: ``{"organisation": ..., "ties": ...}`` (the CLI's ``--organisation``/``--ties``),
+    applied to every base before ``[set]``, so a ``[set]`` wave may name its departments.
+    """
     try:
         spec = ExperimentSpec(**data)
     except ValidationError as exc:
@@ -294,14 +299,15 @@ def make_experiment(data: dict[str, Any], *, source: str = "experiment", folder:
         raise ExperimentError(message, source=source, key=key or None) from None
     except TypeError as exc:  # a key that is not a string
         raise ExperimentError(str(exc), source=source) from None
-    return _resolve(spec, source=source, folder=Path(folder), out=out)
+    return _resolve(spec, source=source, folder=Path(folder), out=out, organisation=organisation or {})
 
 
 def _fail(message: str, source: str, key: str | None = None) -> ExperimentError:
     return ExperimentError(message, source=source, key=key)
 
 
-def _resolve(spec: ExperimentSpec, *, source: str, folder: Path, out: str | Path | None) -> Experiment:
+def _resolve(spec: ExperimentSpec, *, source: str, folder: Path, out: str | Path | None,
+             organisation: dict[str, str]) -> Experiment:
     design = spec.design
     kind = design.kind
 
@@ -380,9 +386,16 @@ def _resolve(spec: ExperimentSpec, *, source: str, folder: Path, out: str | Path
             else:
                 first = next(k for k, p in enumerate(design.points or []) if p.get(SCENARIO_FACTOR) == label)
                 where = f"design.points[{first}].scenario"
-            bases[label] = _base(spec, label, folder, source, where)
+            bases[label] = _base(spec, label, folder, source, where, organisation)
     else:
-        bases[None] = _base(spec, spec.base, folder, source, "base")
+        bases[None] = _base(spec, spec.base, folder, source, "base", organisation)
+    if any(base.organisation for base in bases.values()):
+        from ..orgchart import DECIDED_BY_FILE
+
+        for factor in factors:
+            if factor.name in DECIDED_BY_FILE:
+                raise _fail(f"{factor.name} is decided by the organisation file, so it cannot vary; allowed: a "
+                            "generated firm (no organisation) to vary it", source, f"factors.{factor.name}")
 
     if out is not None:
         out_path = Path(out)
@@ -410,7 +423,8 @@ def resolve_scenario_reference(value: str, folder: Path) -> Path:
     return resolve_scenario_path(candidate)
 
 
-def _base(spec: ExperimentSpec, ref: str | None, folder: Path, source: str, key: str) -> Scenario:
+def _base(spec: ExperimentSpec, ref: str | None, folder: Path, source: str, key: str,
+          organisation: dict[str, str] | None = None) -> Scenario:
     from ..scenario import load_scenario
 
     try:
@@ -418,10 +432,13 @@ def _base(spec: ExperimentSpec, ref: str | None, folder: Path, source: str, key:
     except ScenarioError as exc:
         raise _fail(str(exc), source, key) from None
     steps: list[tuple[str, dict[str, Any]]] = []
+    if organisation:
+        steps.append(("organisation", {"ties": "", **organisation}))
     if spec.population is not None:
         steps.append(("population", POPULATIONS[spec.population]))
     if spec.set:
-        values = dict(spec.set)
+        # --organisation (applied first) wins over the file's own organisation
+        values = {k: v for k, v in spec.set.items() if not (organisation and k in ("organisation", "ties"))}
         for name in ("organisation", "ties"):  # an HR export beside the experiment file is found there
             if isinstance(values.get(name), str):
                 from ..orgchart import resolve_organisation
@@ -435,6 +452,8 @@ def _base(spec: ExperimentSpec, ref: str | None, folder: Path, source: str, key:
             scenario = make_scenario({**scenario.to_dict(), **values}, source=source)
         except ScenarioError as exc:
             lever = exc.key or ""
+            if step == "organisation":
+                raise  # the organisation file's own one line (its file and row)
             if step == "set":
                 where = f"set.{lever}" if lever in spec.set else f"set ({lever})"
             else:
@@ -472,7 +491,9 @@ def _check_factor_name(name: str, source: str, key: str) -> None:
     if name == SCENARIO_FACTOR:
         return
     if name in NOT_FACTORS:
-        hint = " (vary schedules through the scenario factor)" if name in ("waves", "shocks") else ""
+        hint = (" (vary schedules through the scenario factor)" if name in ("waves", "shocks") else
+                " (one organisation per experiment: [set] organisation, or --organisation)"
+                if name in ("organisation", "ties") else "")
         raise _fail(f"{name!r} cannot be a factor{hint}; allowed: {_allowed_factor_text()}", source, key)
     if name not in Scenario.model_fields:
         close = [n for n in Scenario.model_fields if n[:4] == name[:4] and n not in NOT_FACTORS]
