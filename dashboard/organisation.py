@@ -16,7 +16,7 @@ from typing import Any
 import streamlit as st
 
 from sim.errors import UserInputError
-from sim.orgchart import MAX_ORG_BYTES, example_organisations, example_ties
+from sim.orgchart import MAX_ORG_BYTES, example_organisations, example_ties, read_org_chart, read_ties
 from sim.scenario import make_scenario
 
 GENERATED = "generated"
@@ -81,6 +81,34 @@ def save_upload(name: str, data: bytes) -> str:
     return str(path)
 
 
+def keep_upload(upload: Any, ties: Any = None) -> tuple[str, str]:
+    """Keep an uploaded HR export (and its optional ties) in the session's folder and check them.
+
+    Returns their paths; raises :class:`UserInputError` whose one line names the visitor's files,
+    not the server's copies.
+    """
+    saved: dict[str, str] = {}
+    try:
+        path = save_upload(upload.name, upload.getvalue())
+        saved[path] = f"uploaded file {upload.name[:80]!r}"
+        ties_path = ""
+        if ties is not None:
+            ties_path = save_upload(ties.name, ties.getvalue())
+            saved[ties_path] = f"uploaded file {ties.name[:80]!r}"
+        chart = read_org_chart(path)
+        if ties_path:
+            read_ties(ties_path, chart)
+    except UserInputError as exc:
+        message = str(exc)
+        for stored, shown in saved.items():
+            message = message.replace(stored, shown).replace(Path(stored).name, shown)
+        raise UserInputError(message) from None
+    except OSError as exc:
+        raise UserInputError(f"uploaded file {upload.name[:80]!r}: cannot be kept on the server "
+                             f"({exc.strerror or exc}); allowed: a smaller file") from None
+    return path, ties_path
+
+
 def apply(values: dict[str, Any], organisation: str, ties: str = "") -> dict[str, Any]:
     """``values`` (a scenario dict) on that organisation, validated; raises UserInputError.
 
@@ -101,5 +129,5 @@ def describe(values: dict[str, Any]) -> str:
     return f"{name}: {values['employees']:,} employees in {values['departments']} departments, {ties}"
 
 
-__all__ = ["GENERATED", "UPLOADED", "MAX_UPLOAD_MB", "UserInputError", "apply", "check_served", "describe", "label",
-           "options", "save_upload"]
+__all__ = ["GENERATED", "UPLOADED", "MAX_UPLOAD_MB", "UserInputError", "apply", "check_served", "describe", "keep_upload",
+           "label", "options", "save_upload"]

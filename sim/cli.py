@@ -258,13 +258,13 @@ def build_scenario(spec: str, *, population: str | None = None, weeks: int | Non
                    ties: str | None = None) -> Scenario:
     """Load a file or preset, then apply ``--population``, ``--set``, ``--weeks`` and ``--organisation``
     / ``--ties`` (later wins; an organisation file decides the head count, so it comes last)."""
-    from .orgchart import DECIDED_BY_FILE, resolve_organisation
+    from .orgchart import DECIDED_BY_FILE
     from .scenario import load_scenario, make_scenario
 
     changes = parse_sets(sets)  # syntax first: no file is read for a malformed --set
     scenario = load_scenario(spec)
-    imported = {key: resolve_organisation(value) for key, value in (("organisation", organisation), ("ties", ties))
-                if value}
+    # relative paths are the working folder's: make_scenario resolves them
+    imported = {key: value for key, value in (("organisation", organisation), ("ties", ties)) if value}
     if organisation and not ties:
         imported["ties"] = ""  # the scenario's old ties name another organisation's people
     # The organisation first: a --set wave may name its departments.
@@ -808,7 +808,6 @@ def sweep_command(
     recorded (status, error, parameters) and reported; the exit status is 0 unless --strict.
     """
     from .experiments.runner import SweepAborted, run_sweep
-    from .orgchart import resolve_organisation
 
     with _progress() as progress:
         state: dict[str, Any] = {}
@@ -831,8 +830,7 @@ def sweep_command(
             report = run_sweep(experiment, out=out, scheduler=scheduler, workers=workers,
                                retry_failed=retry_failed, progress=on_progress, on_start=on_start, confirmed=yes,
                                calibrated=calibration_choice(calibrated, posterior) or None,
-                               organisation=organisation and resolve_organisation(organisation),
-                               ties=ties and resolve_organisation(ties))
+                               organisation=organisation, ties=ties)
         except SweepAborted as exc:
             _fail(str(exc), 1)
         except KeyboardInterrupt:

@@ -362,7 +362,7 @@ def organisation_from_chart(rng: np.random.Generator, chart: "OrgChart", ties: "
         cross_src, cross_dst = _cross_pairs(rng, n_cross, chart.department)
         src, dst = np.concatenate((lat_src, cross_src)), np.concatenate((lat_dst, cross_dst))
     indptr, indices = csr_from_edges(n, np.concatenate((src, boss_src)), np.concatenate((dst, boss_dst)))
-    is_manager = np.bincount(chart.manager[has_boss], minlength=n)[:n] > 0
+    is_manager = chart.is_manager
     leaders = (chart.informal_leader & ~is_manager if chart.informal_leader is not None
                else _informal_leaders(indptr, is_manager, informal_leader_share))
     return Organisation(

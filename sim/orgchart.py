@@ -47,6 +47,7 @@ from pathlib import Path
 import numpy as np
 
 from .errors import UserInputError
+from .networks import _depths
 
 __all__ = ["DECIDED_BY_FILE", "OrgChart", "Ties", "MAX_ORG_EMPLOYEES", "MAX_TIES", "EXAMPLE_FOLDER", "example_organisations",
            "resolve_organisation", "read_org_chart", "read_ties", "organisation_digest"]
@@ -266,6 +267,11 @@ class OrgChart:
         """Number of departments."""
         return len(self.department_names)
 
+    @property
+    def is_manager(self) -> np.ndarray:
+        """bool ``(N,)``: has at least one direct report."""
+        return np.bincount(self.manager[self.manager >= 0], minlength=self.n)[: self.n] > 0
+
     def index_of(self) -> dict[str, int]:
         """The model index of each file id."""
         return {eid: i for i, eid in enumerate(self.employee_id.tolist())}
@@ -364,7 +370,7 @@ def _read_org_chart(source: str, _stamp: tuple[int, ...]) -> OrgChart:
     if top < 0:  # pragma: no cover - a chain without a top always has a cycle, reported above
         raise UserInputError("no one has an empty manager_id; allowed: exactly one top", source=source)
 
-    level = _chain_depths(manager)
+    level = _depths(manager)
     dept = np.asarray(dept_of, dtype=np.int64)
     # Department order: the top's first (the top person is index 0), then those with customer-facing
     # staff (as in a generated firm, so a rollout by `share` reaches them first), then the rest,
@@ -426,12 +432,6 @@ def _check_no_cycle(manager: np.ndarray, ids: list[str], lines: list[int], sourc
                          "the one person with an empty manager_id", source=source)
 
 
-def _chain_depths(manager: np.ndarray) -> np.ndarray:
-    from .networks import _depths
-
-    return _depths(manager)
-
-
 # ------------------------------------------------------------------ ties
 @dataclass(frozen=True)
 class Ties:
@@ -456,14 +456,12 @@ WHAT_TIES = "a CSV with source, target (optional weight) naming employee_ids of 
 def read_ties(value: str, chart: OrgChart) -> Ties:
     """Read and check a ties file against ``chart`` (an example's name or a CSV path); cached."""
     path = _path_of(value, "ties")
-    return _read_ties(str(path), _stat_key(path), chart.source, chart.digest)
+    return _read_ties(str(path), _stat_key(path), chart.source, _stat_key(Path(chart.source)))
 
 
 @functools.lru_cache(maxsize=8)
-def _read_ties(source: str, _stamp: tuple[int, ...], chart_source: str, chart_digest: str) -> Ties:
-    chart = _read_org_chart(chart_source, _stat_key(Path(chart_source)))
-    if chart.digest != chart_digest:  # pragma: no cover - the chart changed between the two reads
-        raise UserInputError("changed while it was read; allowed: a file that stays as it is", source=chart_source)
+def _read_ties(source: str, _stamp: tuple[int, ...], chart_source: str, chart_stamp: tuple[int, ...]) -> Ties:
+    chart = _read_org_chart(chart_source, chart_stamp)  # the same cache entry the caller's chart came from
     text = _read_text(Path(source), MAX_TIES_BYTES, WHAT_TIES)
     digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
     columns, rows = _rows(text, source, ("source", "target"), ("weight",), WHAT_TIES)

@@ -28,6 +28,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import calibration, compute, controls, scenarios, ui
+from dashboard import organisation as orgs
 from sim.advisor import ADVISABLE, Advice, advise
 from sim.advisor.levers import ROLLOUTS
 from sim.advisor.report import PLAN_COLUMNS, changes_frame, front_figure
@@ -36,11 +37,6 @@ from sim.errors import UserInputError
 from sim.experiments.runner import SweepAborted
 from sim.scenario import POPULATIONS, Scenario, load_scenario, preset_names, preset_summary
 
-try:  # your organisation (sim.orgchart, shared with Explore): offered only where the simulator has it
-    from dashboard import organisation as orgs
-    from sim import orgchart
-except ImportError:  # pragma: no cover - a simulator without imported organisations
-    orgs = orgchart = None
 
 S = st.session_state
 START_PRESET = "provide_and_pray"
@@ -94,11 +90,8 @@ def _root() -> Path:
     return Path(root)
 
 
-def organisations() -> list[str] | None:
-    """The organisation choices (generated, the shipped examples, an upload), or None when the
-    simulator has no imported organisations."""
-    if orgs is None or "organisation" not in Scenario.model_fields:
-        return None
+def organisations() -> list[str]:
+    """The organisation choices (generated, the shipped examples, an upload)."""
     return [*orgs.options(), UPLOAD]
 
 
@@ -113,26 +106,10 @@ def _on_org_upload() -> None:
     S["ad_org_path"], S["ad_ties_path"], S["ad_org_error"] = None, "", None
     if upload is None:
         return
-    saved: dict[str, str] = {}
     try:
-        path = orgs.save_upload(upload.name, upload.getvalue())
-        saved[path] = f"uploaded file {upload.name[:80]!r}"
-        ties_path = ""
-        if ties is not None:
-            ties_path = orgs.save_upload(ties.name, ties.getvalue())
-            saved[ties_path] = f"uploaded file {ties.name[:80]!r}"
-        chart = orgchart.read_org_chart(path)
-        if ties_path:
-            orgchart.read_ties(ties_path, chart)
+        path, ties_path = orgs.keep_upload(upload, ties)
     except UserInputError as exc:
-        message = str(exc)
-        for stored, shown in saved.items():
-            message = message.replace(stored, shown).replace(Path(stored).name, shown)
-        S["ad_org_error"] = message
-        return
-    except OSError as exc:
-        S["ad_org_error"] = (f"uploaded file {upload.name[:80]!r}: cannot be kept on the server "
-                             f"({exc.strerror or exc}); allowed: a smaller file")
+        S["ad_org_error"] = str(exc)
         return
     S["ad_org_path"], S["ad_ties_path"], S["ad_org_name"] = path, ties_path, upload.name
 
@@ -153,25 +130,24 @@ def sidebar() -> tuple[bool, Any]:
                      help="Your current scenario: the advisor moves the levers you tick from these values.")
         st.caption(preset_summary(S["ad_preset"]))
         choices = organisations()
-        if choices is not None:
-            if S.get("ad_org") not in choices:
-                S["ad_org"] = GENERATED
-            st.selectbox("Organisation", choices, key="ad_org", format_func=_org_label,
-                         help="generated: a typical firm of the population's size; an example or your HR export "
-                              "(CSV with employee_id, department, manager_id, customer_facing) sets the head "
-                              "count, departments and reporting chain.")
-            if S["ad_org"] == UPLOAD:
-                st.file_uploader("HR export (.csv)", type=["csv"], key="ad_org_upload", on_change=_on_org_upload,
-                                 max_upload_size=orgs.MAX_UPLOAD_MB,
-                                 help="Columns employee_id, department, manager_id (empty for the top), "
-                                      "customer_facing (true/false); optional role, informal_leader.")
-                st.file_uploader("Optional ties (.csv): source, target, optional weight", type=["csv"],
-                                 key="ad_ties_upload", on_change=_on_org_upload, max_upload_size=orgs.MAX_UPLOAD_MB,
-                                 help="Who writes to whom; without it, ties are generated inside the real departments.")
-                if S.get("ad_org_error"):
-                    st.error(S["ad_org_error"], icon=":material/error:")
-                elif S.get("ad_org_path"):
-                    st.caption(f"Using {S.get('ad_org_name', 'the uploaded file')}.")
+        if S.get("ad_org") not in choices:
+            S["ad_org"] = GENERATED
+        st.selectbox("Organisation", choices, key="ad_org", format_func=_org_label,
+                     help="generated: a typical firm of the population's size; an example or your HR export "
+                          "(CSV with employee_id, department, manager_id, customer_facing) sets the head "
+                          "count, departments and reporting chain.")
+        if S["ad_org"] == UPLOAD:
+            st.file_uploader("HR export (.csv)", type=["csv"], key="ad_org_upload", on_change=_on_org_upload,
+                             max_upload_size=orgs.MAX_UPLOAD_MB,
+                             help="Columns employee_id, department, manager_id (empty for the top), "
+                                  "customer_facing (true/false); optional role, informal_leader.")
+            st.file_uploader("Optional ties (.csv): source, target, optional weight", type=["csv"],
+                             key="ad_ties_upload", on_change=_on_org_upload, max_upload_size=orgs.MAX_UPLOAD_MB,
+                             help="Who writes to whom; without it, ties are generated inside the real departments.")
+            if S.get("ad_org_error"):
+                st.error(S["ad_org_error"], icon=":material/error:")
+            elif S.get("ad_org_path"):
+                st.caption(f"Using {S.get('ad_org_name', 'the uploaded file')}.")
         st.selectbox("Population", [*POPULATIONS, CUSTOM], key="ad_pop", on_change=_on_population,
                      format_func=lambda p: p if p == CUSTOM else f"{p} ({POPULATIONS[p]['employees']:,} employees)",
                      help="small answers fastest; custom sets the size and the horizon yourself")
@@ -223,7 +199,7 @@ def organisation_value() -> tuple[str, str] | None:
     """The ``organisation`` and ``ties`` the scenario gets ('' generated; '' ties: an example's own
     or generated ones), or None while an upload is missing."""
     choice = S.get("ad_org", GENERATED)
-    if organisations() is None or choice == GENERATED:
+    if choice == GENERATED:
         return "", ""
     if choice == UPLOAD:
         return (S["ad_org_path"], S.get("ad_ties_path", "")) if S.get("ad_org_path") else None
@@ -237,8 +213,7 @@ def base_scenario(organisation: str, ties: str = "") -> Scenario:
                                    "customers": int(S["ad_customers"]), "weeks": int(S["ad_weeks"])}
     else:
         changes = dict(POPULATIONS[S["ad_pop"]])
-    if organisations() is not None:
-        changes.update(organisation=organisation, ties=ties)  # '' for an example: its own ties
+    changes.update(organisation=organisation, ties=ties)  # '' for an example: its own ties
     return scenarios.base_scenario(S["ad_preset"]).with_levers(**changes)
 
 
@@ -480,7 +455,7 @@ def page() -> None:
     except UserInputError as exc:
         st.error(str(exc), icon=":material/error:")
         return
-    firm = (orgs.describe(base.to_dict()) if orgs is not None and organisation else
+    firm = (orgs.describe(base.to_dict()) if organisation else
             f"{base.employees:,} employees in {base.departments:,} departments")
     st.caption(f"Your scenario: **{S['ad_preset']}** on {firm}; {base.customers:,} customers, {base.weeks} weeks. "
                f"At most {most_runs(req['trials'], req['replicates'], req['confirm']):,} runs.")

@@ -103,8 +103,11 @@ def _on_org_upload() -> None:
     S["ex_org_error"] = None
     if upload is None:
         return
-    path = organisation.save_upload(upload.name, upload.getvalue())
-    ties_path = organisation.save_upload(ties.name, ties.getvalue()) if ties is not None else ""
+    try:
+        path, ties_path = organisation.keep_upload(upload, ties)
+    except UserInputError as exc:
+        S["ex_org_error"] = str(exc)
+        return
     if _set_organisation(path, ties_path):
         S["ex_org"] = organisation.UPLOADED
 

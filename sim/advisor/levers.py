@@ -25,8 +25,6 @@ listening and co-creation; 004 leaders and stepwise rollout.
 
 from __future__ import annotations
 
-import numpy as np
-
 import math
 from dataclasses import dataclass
 from typing import Any, Mapping, Sequence
@@ -132,9 +130,7 @@ def formal_leaders(base: Any) -> float:
         from ..orgchart import read_org_chart
 
         chart = read_org_chart(base.organisation)
-        has_reports = np.zeros(chart.n, dtype=bool)
-        has_reports[chart.manager[chart.manager >= 0]] = True
-        return float((has_reports | chart.is_executive).sum())
+        return float((chart.is_manager | chart.is_executive).sum())
     return max(1.0, base.employees / max(1, base.span_of_control))
 
 
