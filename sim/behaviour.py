@@ -6,7 +6,7 @@ parameter says *how employees and customers react to it* (how much a purpose mot
 people lapse, how strongly reputation feeds posting). Each has a default, a documented range and
 ``why``: the reasoning behind the default. The defaults are the developers' choices, informed by
 the pattern-oriented first pass of docs/MODEL.md, section 9. Calibration (sim/calibration)
-fits 11 of them to published figures; runs use the defaults unless ``calibrated=True`` draws them
+fits 12 of them to published figures; runs use the defaults unless ``calibrated=True`` draws them
 from the posterior.
 
 Every number that used to be a hard-coded constant of the rules (``ANSWER_TRUST_GAIN``,
@@ -50,6 +50,14 @@ class BehaviourParameters(_Keys):
         doc="personal bars are clipped to [0, threshold_cap]",
         why="a bar of 3 is beyond every pull combined: such people never contribute; a cap keeps "
             "the normal distribution's tail finite")
+    department_effort_spread: float = _b(
+        0.0, ge=0.0, le=2.0, mechanism="0 participation rule", source="brief (Dachis; Gartner)",
+        doc="how much the effort of taking part differs between the departments of one organisation: the "
+            "standard deviation of the log of each department's multiplier of the personal bars (log-normal, "
+            "median 1; 0 = every department alike)",
+        why="0 by default, the model before calibration; the survey's record asks for communities that form in "
+            "some departments and not in others (Dachis: most firms at 10-20% active; Gartner: a tenth of "
+            "tool-led efforts succeed), and how different departments' work is, is not observed, so it is fitted")
     decision_noise: float = _b(
         0.1, ge=0.0, le=1.0, mechanism="0 participation rule", source="brief",
         doc="scale of the logistic choice: 0 is a strict threshold rule, larger means more idiosyncratic choices",

@@ -31,7 +31,7 @@ from .orgchart import read_org_chart, read_ties
 from .outputs import RunResult, SeriesRecorder
 from .scenario import Scenario, load_scenario, make_scenario
 from .schedule import EVENT_NAMES, schedule_arrays
-from .state import initial_customers, initial_employees
+from .state import department_effort, initial_customers, initial_employees
 
 ENGINES = {"numba": kernels, "python": reference}
 
@@ -144,11 +144,13 @@ class SocialBusinessModel(mesa.Model):
     # ------------------------------------------------------------------ set-up
     def _init_state(self) -> None:
         c, org, n, m = self.config, self.org, self.org.n, self.market.n
-        self.state, self.early_cutoff = initial_employees(self.rng, c, n)
-        self.customer_state = initial_customers(self.rng, c, m, self.market.indptr, self.market.indices)
         # The weekly draws are counter-based: a hash of this key, the week, the stream and the agent.
         self.key = np.uint64(counter_rng.seed_key(self.seed) if self.seed is not None
                              else int(self.rng.integers(0, 2**63)))
+        #: each employee's multiplier of the personal bars: the workforce's effort times their department's
+        self.effort = department_effort(self.key, c, org.department, org.n_departments)
+        self.state, self.early_cutoff = initial_employees(self.rng, c, n, self.effort)
+        self.customer_state = initial_customers(self.rng, c, m, self.market.indptr, self.market.indices)
         self.is_formal_leader = org.is_manager | org.is_executive
         has_boss = org.manager >= 0
         is_middle = org.is_manager & ~org.is_executive
@@ -166,7 +168,7 @@ class SocialBusinessModel(mesa.Model):
             n_middle_reports=np.bincount(org.manager[has_boss & is_middle], minlength=n)[:n].astype(np.float64),
             customer_facing=org.customer_facing,
             influence_weight=1.0 + c.informal_leader_weight * org.is_informal_leader * c.use_role_models,
-            dept_size=self.dept_size, base_cross_ties=self.base_cross_ties,
+            dept_size=self.dept_size, effort=self.effort, base_cross_ties=self.base_cross_ties,
             m_indptr=self.market.indptr, m_indices=self.market.indices,
             m_degree=np.diff(self.market.indptr).astype(np.int32),
             contact_indptr=self.market.contact_indptr, contact_indices=self.market.contact_indices)

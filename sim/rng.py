@@ -41,6 +41,8 @@ AWARE, JOIN, PROBLEM, ANSWER, IDEA, PEER_ANSWER = range(10, 16)
 CRISIS_HIT, SCATTER = 20, 21
 NEWCOMER_THRESHOLD_1, NEWCOMER_THRESHOLD_2, NEWCOMER_RECEPTIVENESS = 22, 23, 24
 NEWCOMER_PROPENSITY_1, NEWCOMER_PROPENSITY_2 = 25, 26
+# Once per run, keyed by the run's key itself (not a week's): each department's multiplier of effort.
+DEPARTMENT_EFFORT_1, DEPARTMENT_EFFORT_2 = 27, 28
 
 
 def seed_key(seed: int) -> int:

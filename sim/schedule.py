@@ -89,7 +89,7 @@ def schedule(net, st, cs, sch, c, lv, tot, departed, evlog, wkey, week, buf):
             if buf.u[8][i] < c.turnover_rate:
                 buf.seats[leavers] = i
                 leavers += 1
-        departed = replace_seats(st, c, tot, departed, wkey, buf.seats[:leavers])
+        departed = replace_seats(net, st, c, tot, departed, wkey, buf.seats[:leavers])
     tot[T_LEAVERS] = leavers
     return departed
 
@@ -171,7 +171,7 @@ def shock(net, st, cs, c, lv, tot, departed, evlog, wkey, week, kind, severity, 
         if leaving < 0:
             leaving = first
         buf.seats[0] = leaving
-        departed = replace_seats(st, c, tot, departed, wkey, buf.seats[:1])
+        departed = replace_seats(net, st, c, tot, departed, wkey, buf.seats[:1])
         lv[L_COMMITMENT] = lv[L_COMMITMENT] * (1.0 - severity)
     else:  # legal tightens the firewall (001)
         lv[L_FRICTION] = max(lv[L_FRICTION], severity)
@@ -180,7 +180,7 @@ def shock(net, st, cs, c, lv, tot, departed, evlog, wkey, week, kind, severity, 
     return departed
 
 
-def replace_seats(st, c, tot, departed, wkey, seats):
+def replace_seats(net, st, c, tot, departed, wkey, seats):
     """The people in ``seats`` (sorted) leave; newcomers take their seats (fresh draws, no history).
 
     What a leaver who had used the platform wrote stays in ``departed`` (van Mierlo counted every
@@ -199,7 +199,7 @@ def replace_seats(st, c, tot, departed, wkey, seats):
             k += 1
         z = normal(wkey, NEWCOMER_THRESHOLD_1, NEWCOMER_THRESHOLD_2, i)
         bar = min(c.threshold_cap, max(0.0, c.threshold_mean + c.threshold_sd * z))
-        st.threshold[i] = c.workforce_effort * bar
+        st.threshold[i] = net.effort[i] * bar  # the seat's department keeps its effort
         st.receptiveness[i] = c.receptiveness_min + (1.0 - c.receptiveness_min) * uniform(
             wkey, NEWCOMER_RECEPTIVENESS, i)
         sigma = c.propensity_spread

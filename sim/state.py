@@ -16,6 +16,7 @@ from typing import NamedTuple
 import numpy as np
 
 from .kernels import NON_USER
+from .rng import DEPARTMENT_EFFORT_1, DEPARTMENT_EFFORT_2, normal_py
 from .scenario import Scenario
 
 #: ``last_view``, ``last_react`` and ``last_post`` of someone who never did it (far in the past,
@@ -80,21 +81,44 @@ class CustomerState(NamedTuple):
     friend_detractors: np.ndarray  # int32
 
 
-def draw_people(rng: np.random.Generator, config: Scenario, n: int) -> tuple[np.ndarray, ...]:
-    """Personal draws for ``n`` people: (threshold, receptiveness, propensity), in that order."""
+def department_effort(key: np.uint64, config: Scenario, department: np.ndarray, n_departments: int) -> np.ndarray:
+    """Each employee's multiplier of the personal bars: ``workforce_effort`` times their department's.
+
+    A department's multiplier is log-normal with median 1 and ``department_effort_spread`` as the
+    standard deviation of its log (0: every department is the workforce; the multiplier is then
+    exactly 1). It is a counter-based draw from the run's key and the department's number, so it
+    leaves every other random number of the run as it was, and it is the same in both engines.
+    """
     c = config
-    # Personal bars of a typical workforce, scaled by how much of an effort it is in this one.
-    threshold = c.workforce_effort * np.clip(rng.normal(c.threshold_mean, c.threshold_sd, n), 0.0, c.threshold_cap)
+    spread = c.department_effort_spread
+    z = np.array([normal_py(key, DEPARTMENT_EFFORT_1, DEPARTMENT_EFFORT_2, d) for d in range(n_departments)])
+    multiplier = np.exp(spread * z) if spread > 0 else np.ones(n_departments)
+    return c.workforce_effort * multiplier[department]
+
+
+def draw_people(rng: np.random.Generator, config: Scenario, n: int,
+                effort: np.ndarray | float | None = None) -> tuple[np.ndarray, ...]:
+    """Personal draws for ``n`` people: (threshold, receptiveness, propensity), in that order.
+
+    ``effort`` multiplies the bars (per person, :func:`department_effort`; default the
+    organisation's ``workforce_effort``).
+    """
+    c = config
+    # Personal bars of a typical workforce, scaled by how much of an effort it is here.
+    effort = c.workforce_effort if effort is None else effort
+    threshold = effort * np.clip(rng.normal(c.threshold_mean, c.threshold_sd, n), 0.0, c.threshold_cap)
     receptiveness = rng.uniform(c.receptiveness_min, 1.0, n)
     sigma = c.propensity_spread
     propensity = rng.lognormal(-0.5 * sigma * sigma, sigma, n)  # mean 1
     return threshold, receptiveness, propensity
 
 
-def initial_employees(rng: np.random.Generator, config: Scenario, n: int) -> tuple[EmployeeState, float]:
-    """Everyone a non-user without access; returns the state and the early-adopter cut-off."""
+def initial_employees(rng: np.random.Generator, config: Scenario, n: int,
+                      effort: np.ndarray | None = None) -> tuple[EmployeeState, float]:
+    """Everyone a non-user without access; returns the state and the early-adopter cut-off
+    (``effort``: each person's multiplier of the bars, :func:`department_effort`)."""
     c = config
-    threshold, receptiveness, propensity = draw_people(rng, c, n)
+    threshold, receptiveness, propensity = draw_people(rng, c, n, effort)
     n_early = int(round(c.early_adopter_share * n))
     early = np.zeros(n, dtype=bool)
     order = np.argsort(threshold, kind="stable")

@@ -74,6 +74,7 @@ class Net(NamedTuple):
     customer_facing: np.ndarray
     influence_weight: np.ndarray
     dept_size: np.ndarray
+    effort: np.ndarray  # float64 (N,): workforce effort times the department's multiplier
     base_cross_ties: np.ndarray
     m_indptr: np.ndarray
     m_indices: np.ndarray

@@ -295,3 +295,35 @@ def test_the_launch_buzz_fades():
 
 def test_habit_makes_contributing_easier():
     assert mean_summary(marginal(habit_weight=0.0)) < mean_summary(marginal(habit_weight=0.6))
+
+
+def test_departments_differ_in_effort_and_newcomers_keep_their_departments():
+    """department_effort_spread: one multiplier per department, the same for a seat's newcomers;
+    at 0 every department is the workforce (the model before the key, bit for bit)."""
+    flat_bars = dict(threshold_sd=0.0, turnover_rate=0.05, weeks=30)  # every bar = effort x threshold_mean
+    alike = SocialBusinessModel(marginal(**flat_bars), rng=5)
+    assert (alike.effort == alike.config.workforce_effort).all()
+    model = SocialBusinessModel(marginal(department_effort_spread=1.0, **flat_bars), rng=5)
+    multipliers = [np.unique(model.effort[model.org.department == d]) for d in range(model.org.n_departments)]
+    assert all(len(m) == 1 for m in multipliers)  # one per department
+    assert len({float(m[0]) for m in multipliers}) == model.org.n_departments  # and they differ
+    model.run()
+    assert model.result().series["leavers"].sum() > 20
+    np.testing.assert_allclose(model.state.threshold, model.effort * model.config.threshold_mean, rtol=1e-15)
+    again = SocialBusinessModel(marginal(department_effort_spread=1.0, **flat_bars), rng=5)
+    assert again.effort.tobytes() == model.effort.tobytes()  # drawn from the seed
+
+
+def test_departments_that_differ_in_effort_take_off_unevenly():
+    """With departments differing in effort, a community forms in some and not in others: the
+    departments' final active shares spread more than when they are alike (same seeds)."""
+    def spread_of_departments(scenario):
+        spreads = []
+        for r in runs(scenario):
+            final = r.departments[r.departments["week"] == r.departments["week"].max()]
+            spreads.append(float(final["active_share"].std()))
+        return float(np.mean(spreads))
+
+    alike = spread_of_departments(marginal(weeks=80))
+    different = spread_of_departments(marginal(weeks=80, department_effort_spread=1.0))
+    assert different > 2 * alike, (alike, different)

@@ -80,6 +80,7 @@ def test_unseeded_run_records_the_seed_it_used():
 def test_scenario_hash_tracks_values_not_names():
     a = small()
     assert a.scenario_hash() == a.with_levers(name="renamed").scenario_hash()
+    assert a.with_levers(department_effort_spread=0.3).scenario_hash() != a.scenario_hash()
     assert a.scenario_hash() != a.with_levers(posting_friction=0.21).scenario_hash()
     assert len(a.scenario_hash()) == 16 and int(a.scenario_hash(), 16) >= 0
 

@@ -44,6 +44,14 @@ def test_reference_engine_matches_kernels(seed, hypothesis):
     assert fast.customer_state.trust.tobytes() == slow.customer_state.trust.tobytes()
 
 
+def test_engines_agree_when_departments_differ_in_effort():
+    """Departments' multipliers of effort (and newcomers keeping their seat's) are the same in both engines."""
+    fast, slow = _run_both(small(department_effort_spread=0.9, turnover_rate=0.02), 7)
+    pd.testing.assert_frame_equal(fast.result().series, slow.result().series, check_exact=True)
+    np.testing.assert_array_equal(fast.state.threshold, slow.state.threshold)
+    assert fast.result().series["leavers"].sum() > 0
+
+
 def test_equivalence_is_not_vacuous():
     """The compared run actually moves: people adopt, post, err, tie, customers join."""
     fast, _ = _run_both(small(weeks=25), 3)
