@@ -905,6 +905,10 @@ def calibrate_command(
     typer.echo(f"{'resumed; ' if report.resumed else ''}generations: {report.generations}, simulated surveys in all: "
                f"{report.evaluations}, final epsilon {report.epsilon:.3g}, {report.seconds:.0f} s this session")
     typer.echo(f"hierarchy hypotheses (posterior probability): {probabilities}")
+    typer.echo(f"effective sample of the last generation: {report.effective_sample_size:.1f} of "
+               f"{report.population_size} particles")
+    if report.warning:
+        typer.echo(f"warning: {report.warning}", err=True)
     typer.echo(f"posterior: {report.posterior} (and {report.posterior.with_suffix('.json').name})")
 
 

@@ -385,6 +385,7 @@ def test_the_calibrate_command_runs_and_reports(tmp_path):
     assert result.exit_code == 0, result.output
     assert "calibrate: generation 0 of 1" in result.stderr
     assert "generations: 1," in result.stdout and "hierarchy hypotheses (posterior probability)" in result.stdout
+    assert "effective sample of the last generation: 4.0 of 4 particles" in result.stdout  # generation 0: even weights
     frame = load_posterior(out / "posterior.csv")
     assert list(frame.columns) == [*FITTED, "hierarchy_influence", "weight"] and len(frame) == 4
     low, high, log = load_priors(FITTED)["spontaneous_adoption"]
@@ -406,3 +407,13 @@ def test_a_simulated_survey_computes_every_statistic_a_target_can_name():
         assert math.isfinite(stats[name]) or (name == "provide_and_pray_success"
                                               and stats["provide_and_pray_organisations"] == 0)
         assert not 0.0 > stats[name] and not stats[name] > 1.0  # a share (NaN only as allowed above)
+
+
+def test_a_posterior_on_few_effective_particles_is_flagged():
+    """Under a tenth of the particles in effective sample size, the CLI warns and the summary says so."""
+    from sim.calibration.fit import few_particles
+
+    assert few_particles(29.4, 150) is None and few_particles(15.0, 150) is None
+    warning = few_particles(2.1, 150)
+    assert warning and "2.1 of 150" in warning and "--population-size" in warning
+    assert few_particles(float("nan"), 150)  # no effective sample is not a healthy one

@@ -25,7 +25,7 @@ import pandas as pd
 
 from ..behaviour import BehaviourParameters
 from .population import DEFAULT_EFFORT_SPREAD, POPULATION_PARAMETERS
-from .fit import FITTED, ORGANISATIONS, calibrate, load_priors, particle_seed, simulate_survey
+from .fit import FITTED, ORGANISATIONS, calibrate, few_particles, load_priors, particle_seed, simulate_survey
 from .posterior import Posterior
 from .targets import STATISTICS, Target
 
@@ -320,7 +320,13 @@ def markdown_summary(posterior: Posterior, check: pd.DataFrame, table: pd.DataFr
     lines = [f"Posterior `{posterior.id}` ({meta.get('generations')} generations of {meta.get('population_size')} "
              f"particles, {meta.get('evaluations')} simulated surveys of {meta.get('organisations')} organisations; "
              f"epsilon {' → '.join(f'{e:.3g}' for e in meta.get('epsilon', [])[1:])}). Hierarchy hypotheses, "
-             f"posterior probability (prior 1/3 each): {probabilities}.", ""]
+             f"posterior probability (prior 1/3 each): {probabilities}."]
+    effective = meta.get("effective_sample_size") or []
+    if effective:
+        warning = few_particles(float(effective[-1]), int(meta.get("population_size") or 0))
+        lines[0] += (f" Effective sample of the last generation: {float(effective[-1]):.1f} of "
+                     f"{meta.get('population_size')} particles" + (f"; **warning**: {warning}." if warning else "."))
+    lines.append("")
     defaults = {} if default_check is None else {r["target"]: r for r in default_check.to_dict("records")}
     lines += ["| target | role | published | defaults: median [5%, 95%] | calibrated: median [5%, 95%] | "
               "calibrated surveys in band | verdict |", "|---|---|---|---|---|---|---|"]

@@ -313,6 +313,28 @@ class CalibrationReport:
     epsilon: float
     model_probabilities: dict[str, float]
     posterior: Path
+    effective_sample_size: float = math.nan
+    population_size: int = 0
+
+    @property
+    def warning(self) -> str | None:
+        """A warning when the last generation rests on few effective particles (:func:`few_particles`)."""
+        return few_particles(self.effective_sample_size, self.population_size)
+
+
+#: Below this share of its particles in effective sample size (Kish), a generation's posterior rests
+#: on a few particles: a third calibration here ended at 2.1 of 150, one particle holding 68% of
+#: the weight, and its predictive check spoke for that particle, not the data (docs/MODEL.md 9).
+_FEW_EFFECTIVE = 0.1
+
+
+def few_particles(effective_sample_size: float, population_size: int) -> str | None:
+    """The warning for a posterior whose effective sample is under a tenth of its particles, else None."""
+    if population_size <= 0 or not effective_sample_size >= _FEW_EFFECTIVE * population_size:
+        return (f"the last generation's effective sample is {effective_sample_size:.1f} of {population_size} "
+                "particles (under 10%): the posterior rests on a few particles and its checks speak for them, "
+                "not for the data; rerun with a larger --population-size")
+    return None
 
 
 def settings_fingerprint(settings: Mapping[str, Any]) -> str:
@@ -429,7 +451,8 @@ def _calibrate_locked(out, targets, priors, settings, fingerprint, source, popul
     return CalibrationReport(
         out=out, generations=meta["generations"], resumed=resumed, evaluations=meta["evaluations"],
         seconds=time.perf_counter() - started, epsilon=meta["epsilon"][-1],
-        model_probabilities=meta["model_probabilities"], posterior=posterior)
+        model_probabilities=meta["model_probabilities"], posterior=posterior,
+        effective_sample_size=float(meta["effective_sample_size"][-1]), population_size=int(meta["population_size"]))
 
 
 def _quiet_pyabc() -> None:
