@@ -16,7 +16,7 @@ from typing import Any
 import streamlit as st
 
 from sim.errors import UserInputError
-from sim.orgchart import MAX_ORG_BYTES, example_organisations, example_ties, read_org_chart, read_ties
+from sim.orgchart import MAX_ORG_BYTES, example_organisations, read_org_chart, read_ties, real_ties
 from sim.scenario import make_scenario
 
 GENERATED = "generated"
@@ -124,8 +124,8 @@ def describe(values: dict[str, Any]) -> str:
     if not values.get("organisation"):
         return f"a generated firm: {values['employees']:,} employees in {values['departments']} departments"
     name = Path(values["organisation"]).name
-    real = values.get("ties") or example_ties(values["organisation"])
-    ties = "its real ties" if real and real != "none" else "ties generated inside its departments"
+    real = real_ties(values["organisation"], values.get("ties") or "")
+    ties = "its real ties" if real else "ties generated inside its departments"
     return f"{name}: {values['employees']:,} employees in {values['departments']} departments, {ties}"
 
 

@@ -50,7 +50,7 @@ from .errors import UserInputError
 from .networks import _depths
 
 __all__ = ["DECIDED_BY_FILE", "OrgChart", "Ties", "MAX_ORG_EMPLOYEES", "MAX_TIES", "EXAMPLE_FOLDER", "example_organisations",
-           "resolve_organisation", "read_org_chart", "read_ties", "organisation_digest"]
+           "real_ties", "resolve_organisation", "read_org_chart", "read_ties", "organisation_digest"]
 
 #: Largest organisation imported: the model runs 100k-employee firms in seconds a week; a million
 #: rows is a large multinational's whole HR export.
@@ -127,6 +127,14 @@ def example_ties(value: str) -> str:
     if value and _is_example_name(value) and (EXAMPLE_FOLDER / f"{value}_ties.csv").is_file():
         return value
     return ""
+
+
+def real_ties(organisation: str, ties: str) -> str:
+    """The ties the model reads for these scenario values: ``ties``, else a shipped example's own,
+    else '' (generated). ``ties = "none"`` generates them even for an example that ships its own."""
+    if not organisation or ties == "none":
+        return ""
+    return ties or example_ties(organisation)
 
 
 # ------------------------------------------------------------------ reading a CSV safely

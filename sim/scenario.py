@@ -190,11 +190,9 @@ class Scenario(VerdictKeys, EconomicsKeys, SwitchKeys, BehaviourParameters, Stra
         ``ties = "none"`` generates ties inside the organisation's departments even for an example
         that ships its own.
         """
-        if not self.organisation or self.ties == "none":
-            return ""
-        from .orgchart import example_ties
+        from .orgchart import real_ties
 
-        return self.ties or example_ties(self.organisation)
+        return real_ties(self.organisation, self.ties)
 
     def department_names(self) -> tuple[str, ...]:
         """The departments' names: an imported organisation's, else "department 0", "department 1" ..."""
@@ -422,7 +420,7 @@ def make_scenario(data: dict[str, Any], *, source: str = "scenario") -> Scenario
 def _read_organisation(data: dict[str, Any], *, relative_to: Path | None) -> None:
     """Resolve ``organisation``/``ties`` paths (in place) and read them now, so a bad HR export is
     reported as itself (its file, row and problem) rather than as a scenario value."""
-    from .orgchart import example_ties, read_org_chart, read_ties, resolve_organisation
+    from .orgchart import read_org_chart, read_ties, real_ties, resolve_organisation
 
     for key in ("organisation", "ties"):
         if isinstance(data.get(key), str):
@@ -430,8 +428,9 @@ def _read_organisation(data: dict[str, Any], *, relative_to: Path | None) -> Non
     organisation = data.get("organisation")
     if isinstance(organisation, str) and organisation:
         chart = read_org_chart(organisation)
-        ties = data.get("ties") or example_ties(organisation)
-        if isinstance(ties, str) and ties and ties != "none":
+        ties = data.get("ties")
+        ties = real_ties(organisation, ties if isinstance(ties, str) else "")
+        if ties:
             read_ties(ties, chart)
 
 

@@ -90,10 +90,10 @@ def department_effort(key: np.uint64, config: Scenario, department: np.ndarray, 
     leaves every other random number of the run as it was, and it is the same in both engines.
     """
     c = config
-    spread = c.department_effort_spread
+    if c.department_effort_spread == 0:
+        return np.full(department.shape[0], float(c.workforce_effort))
     z = np.array([normal_py(key, DEPARTMENT_EFFORT_1, DEPARTMENT_EFFORT_2, d) for d in range(n_departments)])
-    multiplier = np.exp(spread * z) if spread > 0 else np.ones(n_departments)
-    return c.workforce_effort * multiplier[department]
+    return c.workforce_effort * np.exp(c.department_effort_spread * z)[department]
 
 
 def draw_people(rng: np.random.Generator, config: Scenario, n: int,

@@ -313,8 +313,8 @@ class CalibrationReport:
     epsilon: float
     model_probabilities: dict[str, float]
     posterior: Path
-    effective_sample_size: float = math.nan
-    population_size: int = 0
+    effective_sample_size: float
+    population_size: int
 
     @property
     def warning(self) -> str | None:
