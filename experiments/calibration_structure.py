@@ -9,19 +9,34 @@ If every level of effort the survey population allows leaves one strategy's firm
 side of the take-off point, no parameter set can give that strategy a success rate between 0
 and 1 across a survey.
 
-With ``--department-spreads``, the diagnosis behind the third change of structure instead: under
-the posterior's heaviest particles, simulated surveys (as calibration runs them) with the
-departments of each firm differing in effort by each given ``department_effort_spread``; it
-prints each figure's survey statistic (mean over ``--surveys`` surveys) and the distance to the
-fitted targets. A posterior made with departments alike answers whether letting them differ
-moves the survey towards the record.
+With ``--levers``, which of provide-and-pray's levers keeps its firms low: under the heaviest
+particles, the provide-and-pray firms of simulated surveys are run as they are and with groups of
+their levers moved to ``purpose_led_stepwise``'s values (access, friction, openness, culture,
+leaders, purpose, and bundles of these), and the share of their eligible staff active, their
+success rate and the share in Dachis's 10-20% band are printed. It tells which mechanism sets the
+gap between provide-and-pray and the other strategies that the survey's figures constrain
+together.
+
+With ``--vary NAME=V1,V2,...`` (repeatable), the survey diagnosis instead: under the posterior's
+heaviest particles, simulated surveys (as calibration runs them) with one behavioural parameter
+set to each given value in turn, the others at the particle's; it prints each figure's survey
+statistic (mean over ``--surveys`` surveys), the distance to the fitted targets, and the means over
+the particles. It answers whether freeing a parameter the posterior holds fixed (or letting a new
+structure act) could move the survey towards the record, before paying for a calibration.
+``--with NAME=V`` (repeatable) holds a behavioural parameter at V in every survey of the diagnosis,
+so parameters can be varied together. ``--department-spreads V1,V2`` is
+``--vary department_effort_spread=V1,V2``, the diagnosis behind
+the third change of structure (a posterior made with departments alike).
 
 Usage::
 
     python experiments/calibration_structure.py                       # the shipped posterior
     python experiments/calibration_structure.py --posterior experiments/results/calibration/first_posterior/posterior.csv
-    python experiments/calibration_structure.py --posterior experiments/results/calibration/posterior.csv \
+    python experiments/calibration_structure.py --posterior experiments/results/calibration/second_posterior/posterior.csv \
         --department-spreads 0,0.5,1.0,1.5 --particles 6
+    python experiments/calibration_structure.py --vary friction_weight=0.3,1,2 --vary fear_weight=0.1,0.4,0.8
+    python experiments/calibration_structure.py --with friction_weight=0.3 --vary friction_slowdown=0.5,0.2
+    python experiments/calibration_structure.py --levers --particles 6 --surveys 2
 """
 
 from __future__ import annotations
@@ -40,16 +55,32 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--posterior", default=None, help="posterior.csv (default: the shipped one)")
     parser.add_argument("--seeds", type=int, default=3, help="replicates per level of effort")
     parser.add_argument("--efforts", default="0.3,0.5,0.7,1.0,1.3,1.5,2.0")
+    parser.add_argument("--vary", action="append", default=[], metavar="NAME=V1,V2",
+                        help="a behavioural parameter and its values: run the survey diagnosis instead (repeatable)")
+    parser.add_argument("--with", dest="held", action="append", default=[], metavar="NAME=V",
+                        help="hold a behavioural parameter at V in every survey of the diagnosis (repeatable)")
     parser.add_argument("--department-spreads", default=None,
-                        help="comma-separated department_effort_spread values: run the survey diagnosis instead")
+                        help="the same as --vary department_effort_spread=V1,V2")
+    parser.add_argument("--levers", action="store_true",
+                        help="which of provide-and-pray's levers keeps its firms low (lever diagnosis)")
     parser.add_argument("--particles", type=int, default=6, help="heaviest particles (survey diagnosis)")
     parser.add_argument("--surveys", type=int, default=4, help="simulated surveys per value (survey diagnosis)")
     args = parser.parse_args(argv)
 
     posterior = load(args.posterior)
     if args.department_spreads is not None:
-        return survey_diagnosis(posterior, [float(v) for v in args.department_spreads.split(",")],
-                                args.particles, args.surveys)
+        args.vary.append(f"department_effort_spread={args.department_spreads}")
+    if args.levers:
+        return lever_diagnosis(posterior, args.particles, args.surveys)
+    if args.vary:
+        held = {}
+        for text in args.held:
+            name, values = parse_vary(text, option="--with")
+            if len(values) != 1:
+                parse_vary(text, option="--with", refuse_why="one value per --with")
+            held[name] = values[0]
+        return survey_diagnosis(posterior, [parse_vary(text) for text in args.vary], args.particles, args.surveys,
+                                held)
     index = int(np.argmax(posterior.particles["weight"].to_numpy()))
     row = posterior.particles.iloc[index]
     behaviour = {name: float(row[name]) for name in posterior.behavioural}
@@ -73,8 +104,100 @@ SHOWN = ("provide_and_pray_success", "share_active_10_to_20", "only_read_share",
          "ever_used_share", "ever_posted_share", "first_year_used_share")
 
 
-def survey_diagnosis(posterior, spreads: list[float], particles: int, surveys: int) -> int:
-    """Surveys under the heaviest particles at each department_effort_spread (module docstring)."""
+#: Groups of levers moved from provide-and-pray's values to purpose_led_stepwise's (lever diagnosis).
+_ACCESS = {"waves": [{"week": 0, "departments": "all"}]}
+_CULTURE = ("blame_culture", "mistake_candour")
+_LEADERS = ("leader_commitment", "leader_participation")
+LEVER_GROUPS: dict[str, tuple[str, ...]] = {
+    "as is": (),
+    "posting_friction": ("posting_friction",),
+    "open_by_default": ("open_by_default",),
+    "culture": _CULTURE,
+    "leaders": _LEADERS,
+    "purpose_strength": ("purpose_strength",),
+    "purpose and leaders": ("purpose_strength", *_LEADERS),
+    "every lever but friction": ("purpose_strength", *_LEADERS, "open_by_default", *_CULTURE, "listening"),
+    "every lever": ("purpose_strength", *_LEADERS, "open_by_default", *_CULTURE, "listening", "posting_friction"),
+}
+
+
+def lever_diagnosis(posterior, particles: int, surveys: int, towards: str = "purpose_led_stepwise") -> int:
+    """The provide-and-pray firms of simulated surveys with groups of levers moved (module docstring)."""
+    import pandas as pd
+
+    import sim
+    from sim.calibration.fit import ORGANISATIONS
+    from sim.calibration.population import DEFAULT_EFFORT_SPREAD, _preset, survey_population
+
+    target = _preset(towards)
+    variants = {name: {lever: getattr(target, lever) for lever in levers} for name, levers in LEVER_GROUPS.items()}
+    variants = {**dict(list(variants.items())[:1]), "access to every department": dict(_ACCESS),
+                **dict(list(variants.items())[1:])}
+    variants["every lever"].update(_ACCESS)
+    variants["every lever but friction"].update(_ACCESS)
+    order = np.argsort(-posterior.particles["weight"].to_numpy(), kind="stable")[:particles]
+    rows = []
+    for index in order:
+        row = posterior.particles.iloc[int(index)]
+        behaviour = {name: float(row[name]) for name in posterior.behavioural}
+        hierarchy = str(row.get("hierarchy_influence", "top_down"))
+        spread = float(row.get("firm_effort_spread", DEFAULT_EFFORT_SPREAD))
+        for survey in range(surveys):
+            population = survey_population(ORGANISATIONS, survey, firm_effort_spread=spread)
+            for scenario, seed in zip(population, sim.replicate_seeds(survey, ORGANISATIONS)):
+                if scenario.name != "provide_and_pray":
+                    continue
+                for name, changes in variants.items():
+                    summary = sim.run(scenario.with_levers(**behaviour, hierarchy_influence=hierarchy, **changes),
+                                      seed=seed).summary
+                    rows.append({"variant": name, "active": summary["active_share"], "success": summary["success"],
+                                 "in_band": 0.10 <= summary["active_share"] <= 0.20, "top1": summary["top1_share"]})
+    frame = pd.DataFrame(rows)
+    table = frame.groupby("variant", sort=False).agg(
+        firms=("active", "size"), active_median=("active", "median"),
+        active_q90=("active", lambda a: float(np.quantile(a, 0.9))), success=("success", "mean"),
+        in_10_to_20=("in_band", "mean"), top1_median=("top1", "median"))
+    print(f"{posterior.describe()}; {particles} heaviest particles, {surveys} surveys of {ORGANISATIONS}: the "
+          f"provide-and-pray firms with groups of levers moved to {towards}'s values")
+    print(table.round(3).to_string())
+    return 0
+
+
+def parse_vary(text: str, option: str = "--vary", refuse_why: str | None = None) -> tuple[str, list[float]]:
+    """``"NAME=V1,V2"`` -> (NAME, [V1, V2]), NAME a behavioural parameter and each value in its
+    range; anything else (or ``refuse_why``) ends the script with one line and exit 2."""
+    import sys
+
+    from pydantic import ValidationError
+
+    from sim.behaviour import BehaviourParameters
+
+    def refuse(why: str):
+        print(f"{option} {text!r}: {why}", file=sys.stderr)
+        raise SystemExit(2)
+
+    if refuse_why:
+        refuse(refuse_why)
+
+    name, _, values = text.partition("=")
+    name = name.strip()
+    if name not in BehaviourParameters.model_fields:
+        refuse(f"{name!r} is not a behavioural parameter; allowed: NAME=V1,V2,... (docs/levers.md, group behaviour)")
+    try:
+        numbers = [float(v) for v in values.split(",")]
+        for v in numbers:
+            BehaviourParameters(**{name: v})
+    except ValueError as error:
+        detail = error.errors()[0]["msg"] if isinstance(error, ValidationError) else "not a number"
+        refuse(f"allowed: {name}=V1,V2,... with every value in the parameter's range ({detail})")
+    return name, numbers
+
+
+def survey_diagnosis(posterior, varied: list[tuple[str, list[float]]], particles: int, surveys: int,
+                     held: dict[str, float] | None = None) -> int:
+    """Surveys under the heaviest particles with each varied parameter at each value, and the
+    ``held`` ones at theirs (module docstring)."""
+    held = dict(held or {})
     from pathlib import Path
 
     from sim.calibration.fit import ORGANISATIONS, simulate_survey
@@ -83,19 +206,30 @@ def survey_diagnosis(posterior, spreads: list[float], particles: int, surveys: i
     targets = load_targets(Path(__file__).resolve().parent / "calibration" / "targets.toml")
     fitted = [t for t in targets if t.role == "fit"]
     order = np.argsort(-posterior.particles["weight"].to_numpy(), kind="stable")[:particles]
-    print(posterior.describe())
-    print(f"{'particle':>8} {'hypothesis':<10} {'spread':>6} {'distance':>8} " + " ".join(f"{k[:14]:>14}" for k in SHOWN))
-    for index in order:
-        row = posterior.particles.iloc[int(index)]
-        values = {name: float(row[name]) for name in posterior.parameters if name != "department_effort_spread"}
-        hierarchy = str(row.get("hierarchy_influence", "top_down"))
-        for spread in spreads:
-            stats = [simulate_survey({**values, "department_effort_spread": spread}, hierarchy, ORGANISATIONS, seed)
-                     for seed in range(surveys)]
-            mean = {k: float(np.mean([s[k] for s in stats])) for k in SHOWN}
-            d = float(np.mean([distance(s, fitted) for s in stats]))
-            print(f"{int(index):>8} {hierarchy:<10} {spread:>6.2f} {d:>8.2f} " + " ".join(f"{mean[k]:>14.3f}" for k in SHOWN),
-                  flush=True)
+    print(f"{posterior.describe()}; {particles} heaviest particles, {surveys} surveys of {ORGANISATIONS} each"
+          + "".join(f"; {name} = {value:g} throughout" for name, value in held.items()))
+    header = f"{'parameter':<24} {'value':>7} {'particle':>8} {'hypothesis':<10} {'distance':>8} "
+    print(header + " ".join(f"{k[:14]:>14}" for k in SHOWN))
+    means = []
+    for name, values in varied:
+        for value in values:
+            rows = []
+            for index in order:
+                row = posterior.particles.iloc[int(index)]
+                parameters = {**{p: float(row[p]) for p in posterior.parameters}, **held}
+                hierarchy = str(row.get("hierarchy_influence", "top_down"))
+                stats = [simulate_survey({**parameters, name: value}, hierarchy, ORGANISATIONS, seed)
+                         for seed in range(surveys)]
+                mean = {k: float(np.mean([s[k] for s in stats])) for k in SHOWN}
+                mean["distance"] = float(np.mean([distance(s, fitted) for s in stats]))
+                rows.append(mean)
+                print(f"{name:<24} {value:>7.3g} {int(index):>8} {hierarchy:<10} {mean['distance']:>8.2f} "
+                      + " ".join(f"{mean[k]:>14.3f}" for k in SHOWN), flush=True)
+            means.append((name, value, {k: float(np.mean([r[k] for r in rows])) for k in ("distance", *SHOWN)}))
+    print(f"\nmeans over the {particles} particles")
+    print(f"{'parameter':<24} {'value':>7} {'distance':>8} " + " ".join(f"{k[:14]:>14}" for k in SHOWN))
+    for name, value, mean in means:
+        print(f"{name:<24} {value:>7.3g} {mean['distance']:>8.2f} " + " ".join(f"{mean[k]:>14.3f}" for k in SHOWN))
     return 0
 
 

@@ -6,8 +6,8 @@ parameter says *how employees and customers react to it* (how much a purpose mot
 people lapse, how strongly reputation feeds posting). Each has a default, a documented range and
 ``why``: the reasoning behind the default. The defaults are the developers' choices, informed by
 the pattern-oriented first pass of docs/MODEL.md, section 9. Calibration (sim/calibration)
-fits 12 of them to published figures; runs use the defaults unless ``calibrated=True`` draws them
-from the posterior.
+fits 14 of them (and one parameter of the surveyed population) to published figures; runs use
+the defaults unless ``calibrated=True`` draws them from the posterior.
 
 Every number that used to be a hard-coded constant of the rules (``ANSWER_TRUST_GAIN``,
 ``CONNECTIVE_TIES`` and the rest) is a parameter here, so sensitivity analysis and calibration
