@@ -194,16 +194,19 @@ def test_the_advise_command_prints_the_plans_and_the_verdict(tmp_path):
 def test_advise_on_the_real_department_under_the_posterior_is_honest_on_fresh_seeds(tmp_path):
     """The acceptance check of issue 10 at test size: the AUCS department (61 real people, real
     ties), calibrated; the top plan rerun on 100 fresh calibrated seeds lands in its interval."""
-    # The acceptance run's levers (with the rollout) and horizon (experiments/advisor_acceptance.py), with
-    # half its trials: under the third posterior a search of 8 trials over four levers in 60 weeks
-    # found no plan better than provide-and-pray itself, so its check would have said nothing.
+    # The acceptance run's search (experiments/advisor_acceptance.py: its levers with the rollout, its
+    # horizon, trials, replicates and seed) with 60 confirmation seeds. Smaller searches (8 or 16
+    # trials, four levers, 60 weeks) found no plan better than provide-and-pray itself under the
+    # third and fourth posteriors, and the check then said nothing.
     current = load_scenario("provide_and_pray", organisation="aucs", customers=600)
     result = advise(current, out_dir=tmp_path / "aucs", levers=("purpose_strength", "leader_participation",
                                                                 "posting_friction", "open_by_default", "rollout"),
-                    trials=16, replicates=8, confirm=60, calibrated=True, seed=3, workers=0)
+                    trials=32, replicates=8, confirm=60, calibrated=True, seed=2026, workers=0)
     plans = result.plans.sort_values(["p_success", "cost"], ascending=[False, True])
     top = plans.iloc[0]
-    assert top.p_success >= 0.1  # a plan that does something, so landing in its interval says something
+    # A plan the advisor says does something: not the current one, an interval that excludes 0,
+    # so landing inside it says something.
+    assert top.plan != "current" and top.p_success_low > 0, top
     plan = load_scenario(tmp_path / "aucs" / "plans" / f"{top.plan}.toml")
     assert plan.organisation == "aucs" and plan.real_ties() == "aucs" and plan.employees == 61
     runs = [sim.run(plan, seed=s, calibrated=True).summary["success"] for s in sim.replicate_seeds(424_242, 100)]
