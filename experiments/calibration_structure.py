@@ -72,13 +72,13 @@ def main(argv: list[str] | None = None) -> int:
         args.vary.append(f"department_effort_spread={args.department_spreads}")
     if args.levers:
         return lever_diagnosis(posterior, args.particles, args.surveys)
+    held = {}
+    for text in args.held:
+        name, values = parse_vary(text, option="--with")
+        if len(values) != 1 or not args.vary:
+            refuse("--with", text, "one value, beside a --vary")
+        held[name] = values[0]
     if args.vary:
-        held = {}
-        for text in args.held:
-            name, values = parse_vary(text, option="--with")
-            if len(values) != 1:
-                parse_vary(text, option="--with", refuse_why="one value per --with")
-            held[name] = values[0]
         return survey_diagnosis(posterior, [parse_vary(text) for text in args.vary], args.particles, args.surveys,
                                 held)
     index = int(np.argmax(posterior.particles["weight"].to_numpy()))
@@ -104,21 +104,24 @@ SHOWN = ("provide_and_pray_success", "share_active_10_to_20", "only_read_share",
          "ever_used_share", "ever_posted_share", "first_year_used_share")
 
 
-#: Groups of levers moved from provide-and-pray's values to purpose_led_stepwise's (lever diagnosis).
-_ACCESS = {"waves": [{"week": 0, "departments": "all"}]}
+#: Groups of levers moved from provide-and-pray's values to purpose_led_stepwise's (lever diagnosis);
+#: "waves" stands for access to every department from week 0 (the surveyed firms gave access to part).
 _CULTURE = ("blame_culture", "mistake_candour")
 _LEADERS = ("leader_commitment", "leader_participation")
+_ALL_BUT_FRICTION = ("purpose_strength", *_LEADERS, "open_by_default", *_CULTURE, "listening", "waves")
 LEVER_GROUPS: dict[str, tuple[str, ...]] = {
     "as is": (),
+    "access to every department": ("waves",),
     "posting_friction": ("posting_friction",),
     "open_by_default": ("open_by_default",),
     "culture": _CULTURE,
     "leaders": _LEADERS,
     "purpose_strength": ("purpose_strength",),
     "purpose and leaders": ("purpose_strength", *_LEADERS),
-    "every lever but friction": ("purpose_strength", *_LEADERS, "open_by_default", *_CULTURE, "listening"),
-    "every lever": ("purpose_strength", *_LEADERS, "open_by_default", *_CULTURE, "listening", "posting_friction"),
+    "every lever but friction": _ALL_BUT_FRICTION,
+    "every lever": (*_ALL_BUT_FRICTION, "posting_friction"),
 }
+EVERY_DEPARTMENT = [{"week": 0, "departments": "all"}]
 
 
 def lever_diagnosis(posterior, particles: int, surveys: int, towards: str = "purpose_led_stepwise") -> int:
@@ -130,11 +133,8 @@ def lever_diagnosis(posterior, particles: int, surveys: int, towards: str = "pur
     from sim.calibration.population import DEFAULT_EFFORT_SPREAD, _preset, survey_population
 
     target = _preset(towards)
-    variants = {name: {lever: getattr(target, lever) for lever in levers} for name, levers in LEVER_GROUPS.items()}
-    variants = {**dict(list(variants.items())[:1]), "access to every department": dict(_ACCESS),
-                **dict(list(variants.items())[1:])}
-    variants["every lever"].update(_ACCESS)
-    variants["every lever but friction"].update(_ACCESS)
+    variants = {name: {lever: EVERY_DEPARTMENT if lever == "waves" else getattr(target, lever) for lever in levers}
+                for name, levers in LEVER_GROUPS.items()}
     order = np.argsort(-posterior.particles["weight"].to_numpy(), kind="stable")[:particles]
     rows = []
     for index in order:
@@ -163,33 +163,33 @@ def lever_diagnosis(posterior, particles: int, surveys: int, towards: str = "pur
     return 0
 
 
-def parse_vary(text: str, option: str = "--vary", refuse_why: str | None = None) -> tuple[str, list[float]]:
-    """``"NAME=V1,V2"`` -> (NAME, [V1, V2]), NAME a behavioural parameter and each value in its
-    range; anything else (or ``refuse_why``) ends the script with one line and exit 2."""
+def refuse(option: str, text: str, why: str) -> None:
+    """One line naming the option, its value and what is allowed; exit 2."""
     import sys
 
+    print(f"{option} {text!r}: {why}", file=sys.stderr)
+    raise SystemExit(2)
+
+
+def parse_vary(text: str, option: str = "--vary") -> tuple[str, list[float]]:
+    """``"NAME=V1,V2"`` -> (NAME, [V1, V2]), NAME a behavioural parameter and each value in its
+    range; anything else ends the script with one line and exit 2."""
     from pydantic import ValidationError
 
     from sim.behaviour import BehaviourParameters
 
-    def refuse(why: str):
-        print(f"{option} {text!r}: {why}", file=sys.stderr)
-        raise SystemExit(2)
-
-    if refuse_why:
-        refuse(refuse_why)
-
     name, _, values = text.partition("=")
     name = name.strip()
     if name not in BehaviourParameters.model_fields:
-        refuse(f"{name!r} is not a behavioural parameter; allowed: NAME=V1,V2,... (docs/levers.md, group behaviour)")
+        refuse(option, text, f"{name!r} is not a behavioural parameter; allowed: NAME=V1,V2,... (docs/levers.md, "
+                             "group behaviour)")
     try:
         numbers = [float(v) for v in values.split(",")]
         for v in numbers:
             BehaviourParameters(**{name: v})
     except ValueError as error:
         detail = error.errors()[0]["msg"] if isinstance(error, ValidationError) else "not a number"
-        refuse(f"allowed: {name}=V1,V2,... with every value in the parameter's range ({detail})")
+        refuse(option, text, f"allowed: {name}=V1,V2,... with every value in the parameter's range ({detail})")
     return name, numbers
 
 
