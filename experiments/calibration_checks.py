@@ -48,7 +48,6 @@ def other_mix(provide_and_pray_share: float) -> dict[str, float]:
 
 def main(argv: list[str] | None = None) -> int:
     from sim.calibration import checks
-    from sim.calibration.fit import FITTED
     from sim.calibration.posterior import load
     from sim.calibration.targets import load_targets
     from sim.experiments.runner import DaskExecutor
@@ -73,8 +72,12 @@ def main(argv: list[str] | None = None) -> int:
     targets = load_targets(args.targets)
     out = args.posterior.parent
     say = lambda m: print(m, file=sys.stderr, flush=True)  # noqa: E731
-    if args.recovery and args.recovery_truth == "median":
-        return interior_recovery(posterior, targets, out, args, say)
+    if args.recovery and args.recovery_truth == "median":  # only the second recovery study
+        recovery, _ = run_recovery(posterior, targets, out, args, say)
+        print(recovery[["parameter", "truth", "median", "q05", "q95", "covered"]].to_string(index=False))
+        print(f"recovery (weighted medians): {int(recovery['covered'].sum())} of {len(recovery)} parameters covered "
+              f"by the 90% interval")
+        return 0
     with DaskExecutor(workers=args.workers) as executor:
         say(f"posterior predictive: {args.draws} surveys from {posterior.describe()}")
         calibrated = checks.predictive_draws(posterior, args.draws, seed=1, client=executor.client)
@@ -92,17 +95,7 @@ def main(argv: list[str] | None = None) -> int:
     table = checks.identification(posterior)
     recovery = recovery_meta = None
     if args.recovery:
-        best = posterior.particles.sort_values("weight", ascending=False).iloc[0]
-        truth = {name: float(best[name]) for name in FITTED if name in posterior.parameters}
-        hierarchy = str(best["hierarchy_influence"])
-        say(f"parameter recovery: truth = the posterior's heaviest particle ({hierarchy})")
-        recovery, _, synthetic = checks.parameter_recovery(
-            truth, hierarchy, targets, out=out / "recovery", population_size=args.recovery_population,
-            generations=args.recovery_generations, workers=args.workers, progress=lambda m: say(f"recovery: {m}"))
-        recovery.to_csv(out / "recovery.csv", index=False)
-        recovery_meta = {"description": f"truth: the heaviest particle of {posterior.id}, hierarchy {hierarchy}; "
-                                        f"{args.recovery_population} particles, {args.recovery_generations} generations",
-                         "synthetic_targets": [t.__dict__ for t in synthetic]}
+        recovery, recovery_meta = run_recovery(posterior, targets, out, args, say)
     elif (out / "recovery.csv").is_file():
         recovery = pd.read_csv(out / "recovery.csv")
     page = checks.report_html(posterior, targets, check, table, {"calibrated": calibrated, "defaults": defaults},
@@ -135,32 +128,39 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def interior_recovery(posterior, targets, out: Path, args: argparse.Namespace, say) -> int:
-    """Parameter recovery with a truth inside the prior box: the posterior's weighted median of each
-    parameter, under its most probable hypothesis.
+def run_recovery(posterior, targets, out: Path, args: argparse.Namespace, say) -> tuple[pd.DataFrame, dict]:
+    """Parameter recovery from a known truth; writes its calibration and table beside the posterior.
 
-    The heaviest particle of a posterior over many parameters often sits near a bound of some
-    prior, where a central 90% interval (which leaves out 5% on each side) misses a truth even
-    when the data identify it; this run tells that apart from a parameter the data cannot pin down.
-    Writes ``recovery_median/`` and ``recovery_median.csv`` and leaves the other checks' files alone.
+    The truth (``--recovery-truth``) is the posterior's heaviest particle (``recovery/``,
+    ``recovery.csv``) or its weighted median of each parameter under its most probable hypothesis
+    (``recovery_median/``, ``recovery_median.csv``). The heaviest particle of a posterior over many
+    parameters often sits near a bound of some prior, where a central 90% interval (which leaves
+    out 5% on each side) misses a truth even when the data identify it; the medians are a truth
+    inside the prior box, which tells that apart from a parameter the data cannot pin down.
     """
     from sim.calibration import checks
     from sim.calibration.fit import FITTED
 
     particles = posterior.particles
-    weights = particles["weight"].to_numpy()
-    truth = {name: checks.weighted_quantile(particles[name].to_numpy(), weights, 0.5)
-             for name in FITTED if name in posterior.parameters}
-    hierarchy = str(particles.groupby("hierarchy_influence")["weight"].sum().idxmax())
-    say(f"parameter recovery: truth = the posterior's weighted medians ({hierarchy})")
-    recovery, _, _ = checks.parameter_recovery(
-        truth, hierarchy, targets, out=out / "recovery_median", population_size=args.recovery_population,
+    names = [name for name in FITTED if name in posterior.parameters]
+    if args.recovery_truth == "heaviest":
+        best = particles.sort_values("weight", ascending=False).iloc[0]
+        truth = {name: float(best[name]) for name in names}
+        hierarchy, label, suffix = str(best["hierarchy_influence"]), "the heaviest particle", ""
+    else:
+        weights = particles["weight"].to_numpy()
+        truth = {name: checks.weighted_quantile(particles[name].to_numpy(), weights, 0.5) for name in names}
+        hierarchy = str(particles.groupby("hierarchy_influence")["weight"].sum().idxmax())
+        label, suffix = "the weighted medians", "_median"
+    say(f"parameter recovery: truth = {label} of the posterior ({hierarchy})")
+    recovery, _, synthetic = checks.parameter_recovery(
+        truth, hierarchy, targets, out=out / f"recovery{suffix}", population_size=args.recovery_population,
         generations=args.recovery_generations, workers=args.workers, progress=lambda m: say(f"recovery: {m}"))
-    recovery.to_csv(out / "recovery_median.csv", index=False)
-    print(recovery[["parameter", "truth", "median", "q05", "q95", "covered"]].to_string(index=False))
-    print(f"recovery (weighted medians): {int(recovery['covered'].sum())} of {len(recovery)} parameters covered "
-          f"by the 90% interval")
-    return 0
+    recovery.to_csv(out / f"recovery{suffix}.csv", index=False)
+    meta = {"description": f"truth: {label} of {posterior.id}, hierarchy {hierarchy}; "
+                           f"{args.recovery_population} particles, {args.recovery_generations} generations",
+            "synthetic_targets": [t.__dict__ for t in synthetic]}
+    return recovery, meta
 
 
 if __name__ == "__main__":
