@@ -50,7 +50,7 @@ def main(argv: list[str] | None = None) -> int:
     from sim.calibration import checks
     from sim.calibration.posterior import load
     from sim.calibration.targets import load_targets
-    from sim.experiments.runner import DaskExecutor
+    from sim.experiments.cluster import DaskExecutor
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--posterior", type=Path, default=RESULTS / "posterior.csv")

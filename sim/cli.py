@@ -12,7 +12,6 @@ from __future__ import annotations
 import errno
 import functools
 import os
-import re
 import sys
 import tomllib
 import traceback
@@ -807,7 +806,8 @@ def sweep_command(
     Rerunning the same command resumes: finished batches are kept, the rest run. Failed runs are
     recorded (status, error, parameters) and reported; the exit status is 0 unless --strict.
     """
-    from .experiments.runner import SweepAborted, run_sweep
+    from .experiments.cluster import SweepAborted
+    from .experiments.runner import run_sweep
 
     with _progress() as progress:
         state: dict[str, Any] = {}

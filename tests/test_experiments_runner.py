@@ -25,7 +25,8 @@ from sim.experiments import (
     plan_experiment,
     run_sweep,
 )
-from sim.experiments.runner import SUMMARY_KEYS, Plan, run_batch
+from sim.experiments.runner import Plan
+from sim.experiments.worker import SUMMARY_KEYS, run_batch
 from sim.experiments.spec import RUN_COLUMNS, load_experiment
 from sim.outputs import SUMMARY_COLUMNS
 

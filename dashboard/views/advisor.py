@@ -34,7 +34,7 @@ from sim.advisor.levers import ROLLOUTS
 from sim.advisor.report import PLAN_COLUMNS, changes_frame, front_figure
 from sim.advisor.search import MAX_PLANS
 from sim.errors import UserInputError
-from sim.experiments.runner import SweepAborted
+from sim.experiments.cluster import SweepAborted
 from sim.scenario import POPULATIONS, Scenario, load_scenario, preset_names, preset_summary
 
 

@@ -25,7 +25,6 @@ listening and co-creation; 004 leaders and stepwise rollout.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from typing import Any, Mapping, Sequence
 

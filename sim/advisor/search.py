@@ -135,7 +135,8 @@ def advise(scenario: Any, *, out_dir: str | Path, levers: Sequence[str] | None =
     """
     import optuna
 
-    from ..experiments.runner import DaskExecutor, SerialExecutor, sweep_lock
+    from ..experiments.cluster import DaskExecutor, SerialExecutor
+    from ..experiments.runner import sweep_lock
     from ..runner import check_seed, replicate_seeds
 
     say = progress or (lambda message: None)

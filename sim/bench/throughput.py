@@ -93,7 +93,7 @@ def measure_default(runs: int = 5, replicates: int = 10, single_thread: bool = T
 def _plain_share(tasks: list[tuple[dict[str, Any], int]], barrier: Any, results: Any) -> None:
     """One of the two plain processes: warm up, wait for the other, run ``tasks`` with one thread."""
     import sim
-    from sim.experiments.runner import single_numba_thread, warm_up
+    from sim.experiments.worker import single_numba_thread, warm_up
     from sim.scenario import Scenario
 
     scenarios = [(Scenario(**scenario), seed) for scenario, seed in tasks]

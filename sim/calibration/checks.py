@@ -43,7 +43,7 @@ def weighted_quantile(values: np.ndarray, weights: np.ndarray, q: float) -> floa
 
 def _survey_task(values: Mapping[str, Any], hierarchy: str, organisations: int, seed: int,
                  strategy_mix: Mapping[str, float] | None = None) -> dict[str, float]:
-    from ..experiments.runner import single_numba_thread, tune_malloc
+    from ..experiments.worker import single_numba_thread, tune_malloc
 
     tune_malloc()
     with single_numba_thread():

@@ -235,7 +235,7 @@ def _evaluate(key: str, pickled: bytes, seeds: Sequence[int]) -> list:
     """Run on a worker: candidates with the given seeds (the generation's function cached by key)."""
     import cloudpickle
 
-    from ..experiments.runner import single_numba_thread, tune_malloc
+    from ..experiments.worker import single_numba_thread, tune_malloc
 
     tune_malloc()
     if key not in _SIMULATE_CACHE:
@@ -403,7 +403,8 @@ def calibrate(targets_path: str | Path | None = None, *, population_size: int = 
 
 def _calibrate_locked(out, targets, priors, settings, fingerprint, source, population_size, generations,
                       organisations, seed, scheduler, workers, hypotheses, progress) -> CalibrationReport:
-    from ..experiments.runner import DaskExecutor, stored_fingerprint
+    from ..experiments.cluster import DaskExecutor
+    from ..experiments.runner import stored_fingerprint
     from .posterior import export_posterior
 
     db_path = out / "calibration.db"

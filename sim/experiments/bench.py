@@ -159,7 +159,7 @@ def bench_experiment(folder: Path, *, runs: int, batch_size: int, population: st
 def serial_baseline(plan: Any) -> float:
     """Seconds for every run of ``plan`` with :func:`sim.run` here, one numba thread (no sweep machinery)."""
     import sim
-    from sim.experiments.runner import single_numba_thread, warm_up
+    from sim.experiments.worker import single_numba_thread, warm_up
 
     warm_up()
     start = time.perf_counter()

@@ -22,22 +22,24 @@ equal those of an uninterrupted one. A run that raises is recorded (``status = "
 ``error = "<Type>: <message>"``, its parameters) and never stops the sweep; a batch whose worker
 died repeatedly (``KilledWorker``) is recorded as failed runs too. ``retry_failed`` reruns the
 batches that hold failed runs.
+
+This module plans a sweep (:class:`Plan`), guards its folder (:func:`sweep_lock`, the size
+check) and drives it (:func:`run_sweep`); the pieces it drives live beside it:
+:mod:`~sim.experiments.worker` (what runs on a worker), :mod:`~sim.experiments.cluster` (where:
+this process or a Dask cluster) and :mod:`~sim.experiments.parts` (writing the part files and
+checking them on resume).
 """
 
 from __future__ import annotations
 
-import asyncio
-import concurrent.futures
 import contextlib
 import dataclasses
 import functools
 import hashlib
 import json
-import logging
 import os
 import time
-import uuid
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -47,29 +49,15 @@ import numpy as np
 import pandas as pd
 
 from ..errors import ScenarioError, UserInputError
-from ..outputs import FLOAT_COLUMNS, SUMMARY_COLUMNS, __version__, atomic_write
+from ..outputs import __version__
 from ..scenario import Scenario, make_scenario
+from .cluster import DaskExecutor, SerialExecutor, SweepAborted
 from .design import Design, count_points, generate_design, point_seeds, python_value
+from .parts import (clean_temporary, batches_with_failures, check_labels, count_status, part_schema, prepare_output,
+                    series_schema, set_aside_damaged, write_batch)
 from .spec import SCENARIO_FACTOR, Experiment, ExperimentError, load_experiment, with_organisation
-from .store import DESIGN, MANIFEST, PARTS, SERIES, part_batches, part_name, read_part
-
-#: Summary outputs stored as integers (the rest are float64, ``verdict`` text).
-INT_SUMMARY = ("peak_week", "cross_silo_ties", "success")
-SUMMARY_KEYS: tuple[str, ...] = (*SUMMARY_COLUMNS, "verdict")
-SERIES_ID_COLUMNS = ("run_id", "point_id", "replicate", "seed", "week")
-LOGGER_NAMES = ("distributed", "tornado", "asyncio", "bokeh")
-
-
-def code_fingerprint() -> str:
-    """A short hash of the model's source files (``sim/*.py``): which code produced the results.
-
-    ``__version__`` does not change with every edit; this does. Recorded in the manifest and
-    checked on every worker.
-    """
-    digest = hashlib.sha256()
-    for path in sorted(Path(__file__).resolve().parent.parent.glob("*.py")):
-        digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
-    return digest.hexdigest()[:16]
+from .store import LOCK_FILE, MANIFEST, PARTS, part_batches
+from .worker import code_fingerprint, run_batch, warm_up
 
 
 #: Above these, a sweep asks for confirmation (``--yes``): an experiment of this size is rarely meant.
@@ -81,7 +69,6 @@ MAX_RUNS = 10_000_000
 #: plus a fixed cost per run; only for the estimate shown before a sweep starts.
 SECONDS_PER_AGENT_WEEK = 1.5e-7
 SECONDS_PER_RUN = 0.03
-LOCK_FILE = ".sweep.lock"
 
 
 def check_scheduler_address(address: str) -> None:
@@ -207,10 +194,6 @@ def _lock_owner(fd: int) -> dict[str, Any]:
     except (OSError, ValueError):
         return {}
     return data if isinstance(data, dict) else {}
-
-
-class SweepAborted(RuntimeError):
-    """The sweep stopped before the end (lost scheduler, no workers); finished batches are on disk."""
 
 
 # ------------------------------------------------------------------ plan
@@ -433,524 +416,6 @@ def plan_experiment(experiment: Experiment, calibrated: bool | str | Path | None
                 posterior=posterior, draws=draws)
 
 
-# ------------------------------------------------------------------ the worker side
-def _one_line(text: str, limit: int = 2000) -> str:
-    line = " ".join(str(text).split())
-    return line if len(line) <= limit else line[: limit - 3] + "..."
-
-
-@contextlib.contextmanager
-def single_numba_thread() -> Iterator[None]:
-    """Run numba's parallel kernels with one thread here (runs are parallel, not kernels)."""
-    try:
-        import numba
-    except ImportError:  # pragma: no cover - numba is a dependency
-        yield
-        return
-    previous = numba.get_num_threads()
-    numba.set_num_threads(1)
-    try:
-        yield
-    finally:
-        numba.set_num_threads(previous)
-
-
-_MALLOC_TUNED = False
-
-
-def tune_malloc() -> bool:
-    """Undo Dask's ``MALLOC_TRIM_THRESHOLD_`` in this process (glibc only; once; True if done).
-
-    Dask's nanny starts workers with ``MALLOC_TRIM_THRESHOLD_=65536``, which also freezes glibc's
-    mmap threshold at 128 KiB: every temporary array of a run (30,000 customers x 8 bytes is
-    240 KiB) is then mmapped and page-faulted afresh, about 47,000 page faults and +40% CPU per
-    default run. This sets fixed thresholds close to glibc's own steady state (arrays up to 32 MiB
-    come from the heap and are reused; up to 64 MiB of free heap is kept), on every worker,
-    whoever started it.
-    """
-    global _MALLOC_TUNED
-    if _MALLOC_TUNED:
-        return True
-    try:
-        import ctypes
-        import ctypes.util
-
-        name = ctypes.util.find_library("c")
-        libc = ctypes.CDLL(name) if name else None
-        mallopt = getattr(libc, "mallopt", None)
-        if mallopt is None:
-            return False
-        m_trim_threshold, m_mmap_threshold = -1, -3  # glibc's malloc.h
-        _MALLOC_TUNED = bool(mallopt(m_mmap_threshold, 32 * 1024 * 1024)) and bool(
-            mallopt(m_trim_threshold, 64 * 1024 * 1024))
-    except (OSError, AttributeError, TypeError):  # not glibc
-        return False
-    return _MALLOC_TUNED
-
-
-def run_batch(tasks: Sequence[dict[str, Any]], outputs: str = "final",
-              series_columns: Sequence[str] = ()) -> tuple[pd.DataFrame, pd.DataFrame | None]:
-    """Run every task with :func:`sim.run`; never raises for one bad run.
-
-    Each task: ``run_id, point_id, replicate, seed, scenario`` (a Scenario), ``label`` (the
-    ``scenario`` column), ``scenario_hash``, ``factors`` (part column -> value).
-
-    Returns:
-        (rows, series): one row per task (see :mod:`sim.experiments.store`), and for
-        outputs = "series" the weekly rows of the runs that succeeded (else None).
-    """
-    import sim
-
-    tune_malloc()
-    rows: list[dict[str, Any]] = []
-    weekly: list[pd.DataFrame] = []
-    with single_numba_thread():
-        for task in tasks:
-            row: dict[str, Any] = {"run_id": task["run_id"], "point_id": task["point_id"],
-                                   "replicate": task["replicate"], "seed": task["seed"], "scenario": task["label"],
-                                   "scenario_hash": task["scenario_hash"], "version": sim.__version__,
-                                   "status": "ok", "error": "", **task["factors"]}
-            try:
-                result = sim.run(task["scenario"], seed=task["seed"])
-            except Exception as exc:  # noqa: BLE001 - a failed run is recorded, not raised
-                row.update(status="failed", error=f"{type(exc).__name__}: {_one_line(exc)}")
-                row.update({key: None for key in SUMMARY_KEYS})
-            else:
-                row.update(scenario_hash=result.scenario_hash, version=result.version)
-                row.update({key: result.summary.get(key) for key in SUMMARY_KEYS})
-                if outputs == "series":
-                    frame = result.series[["week", *series_columns]].copy()
-                    for k, name in enumerate(("run_id", "point_id", "replicate", "seed")):
-                        frame.insert(k, name, task[name])
-                    weekly.append(frame)
-            rows.append(row)
-    frame = pd.DataFrame(rows)
-    series = None
-    if outputs == "series":
-        series = (pd.concat(weekly, ignore_index=True) if weekly
-                  else pd.DataFrame(columns=[*SERIES_ID_COLUMNS, *series_columns]))
-    return frame, series
-
-
-def failed_batch(tasks: Sequence[dict[str, Any]], error: str, outputs: str,
-                 series_columns: Sequence[str]) -> tuple[pd.DataFrame, pd.DataFrame | None]:
-    """The rows of a batch that could not run at all (e.g. its worker died repeatedly)."""
-    rows = [{"run_id": t["run_id"], "point_id": t["point_id"], "replicate": t["replicate"], "seed": t["seed"],
-             "scenario": t["label"], "scenario_hash": t["scenario_hash"], "version": __version__,
-             "status": "failed", "error": error, **t["factors"], **{key: None for key in SUMMARY_KEYS}}
-            for t in tasks]
-    series = pd.DataFrame(columns=[*SERIES_ID_COLUMNS, *series_columns]) if outputs == "series" else None
-    return pd.DataFrame(rows), series
-
-
-def warm_up() -> dict[str, Any]:
-    """Load the compiled kernels in this worker (one tiny run) and say who we are."""
-    import socket
-
-    import numba
-
-    import sim
-
-    start = time.perf_counter()
-    malloc_tuned = tune_malloc()
-    with single_numba_thread():
-        sim.runner.warm_kernels()
-    return {"version": sim.__version__, "malloc_tuned": malloc_tuned, "code_fingerprint": code_fingerprint(), "pid": os.getpid(),
-            "host": socket.gethostname(),
-            "numba_threads": int(numba.config.NUMBA_NUM_THREADS), "seconds": time.perf_counter() - start}
-
-
-# ------------------------------------------------------------------ writing
-def _arrow_type(kind: str):
-    import pyarrow as pa
-
-    return {"int": pa.int64(), "float": pa.float64(), "bool": pa.bool_(), "str": pa.string()}[kind]
-
-
-def part_schema(experiment: Experiment):
-    """The Arrow schema of every part file of ``experiment`` (the same in every part)."""
-    import pyarrow as pa
-
-    fields = [pa.field(name, pa.int64()) for name in ("run_id", "point_id", "replicate", "seed")]
-    fields += [pa.field(name, pa.string()) for name in ("scenario", "scenario_hash", "version", "status", "error")]
-    columns = experiment.factor_columns()
-    for f in experiment.factors:
-        if f.name != SCENARIO_FACTOR:
-            fields.append(pa.field(columns[f.name], _arrow_type(f.dtype)))
-    for key in SUMMARY_KEYS:
-        kind = "int" if key in INT_SUMMARY else "str" if key == "verdict" else "float"
-        fields.append(pa.field(key, _arrow_type(kind)))
-    return pa.schema(fields)
-
-
-def series_schema(series_columns: Sequence[str]):
-    """The Arrow schema of every series part file."""
-    import pyarrow as pa
-
-    fields = [pa.field(name, pa.int64()) for name in SERIES_ID_COLUMNS]
-    fields += [pa.field(c, pa.float64() if c in FLOAT_COLUMNS else pa.int64()) for c in series_columns]
-    return pa.schema(fields)
-
-
-def _to_table(frame: pd.DataFrame, schema):
-    """``frame`` as an Arrow table of exactly ``schema`` (missing values become nulls)."""
-    import pyarrow as pa
-
-    arrays = []
-    for fld in schema:
-        values = frame[fld.name].tolist() if fld.name in frame.columns else [None] * len(frame)
-        values = [None if (isinstance(v, float) and np.isnan(v)) and not pa.types.is_floating(fld.type) else v
-                  for v in values]
-        arrays.append(pa.array(values, type=fld.type, from_pandas=True))
-    return pa.Table.from_arrays(arrays, schema=schema)
-
-
-def write_batch(out: Path, batch: int, frame: pd.DataFrame, series: pd.DataFrame | None, schema,
-                series_schema_=None) -> None:
-    """Write a batch: the series part first, then the part (each atomically)."""
-    import pyarrow.parquet as pq
-
-    frame = frame.sort_values("run_id", kind="stable")
-    if series is not None:
-        series = series.sort_values(["run_id", "week"], kind="stable")
-        table = _to_table(series, series_schema_)
-        atomic_write(out / SERIES / part_name(batch), lambda tmp: pq.write_table(table, tmp))
-    table = _to_table(frame, schema)
-    atomic_write(out / PARTS / part_name(batch), lambda tmp: pq.write_table(table, tmp))
-
-
-def _clean_temporary(out: Path) -> int:
-    """Delete temporary files a killed writer left behind (``.part-*.tmp``); return how many."""
-    removed = 0
-    for sub in (out, out / PARTS, out / SERIES):
-        if sub.is_dir():
-            for path in sub.iterdir():
-                if path.name.startswith(".") and path.name.endswith(".tmp"):
-                    path.unlink(missing_ok=True)
-                    removed += 1
-    return removed
-
-
-def _write_json(path: Path, data: dict[str, Any]) -> None:
-    text = json.dumps(data, indent=1, sort_keys=False) + "\n"
-    atomic_write(path, lambda tmp: Path(tmp).write_text(text, encoding="utf-8"))
-
-
-def prepare_output(plan: Plan, out: Path) -> bool:
-    """Create the output folder, or check that it holds this experiment. True if resuming.
-
-    Raises:
-        UserInputError: the folder holds another experiment, or files that are not a sweep's.
-    """
-    manifest_path = out / MANIFEST
-    if manifest_path.is_file():
-        try:
-            old = json.loads(manifest_path.read_text(encoding="utf-8"))
-        except (OSError, json.JSONDecodeError) as exc:
-            raise UserInputError(f"has an unreadable {MANIFEST} ({type(exc).__name__}); allowed: choose another "
-                                 "output folder (--out) or delete this one", source=str(out)) from None
-        if old.get("spec_hash") != plan.spec_hash:
-            raise UserInputError(
-                f"holds the results of a different experiment ({old.get('experiment')!r}, spec hash "
-                f"{old.get('spec_hash')}; this one is {plan.spec_hash}); allowed: choose another output folder "
-                "(--out) or delete this one", source=str(out))
-        resuming = True
-    else:
-        if out.exists() and not out.is_dir():
-            raise UserInputError("exists and is not a folder; allowed: a new or empty folder", source=str(out))
-        if out.is_dir() and any(p.name != LOCK_FILE for p in out.iterdir()):
-            raise UserInputError(f"is not empty and has no {MANIFEST} (not a sweep's folder); allowed: a new or "
-                                 "empty folder (--out)", source=str(out))
-        try:
-            out.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise UserInputError(f"cannot be created ({exc.strerror or exc}); allowed: a path in a writable folder",
-                                 source=str(out)) from None
-        if not os.access(out, os.W_OK | os.X_OK):
-            raise UserInputError("is not writable; allowed: a writable folder", source=str(out))
-        _write_json(manifest_path, plan.manifest(out))
-        resuming = False
-    (out / PARTS).mkdir(exist_ok=True)
-    if plan.experiment.spec.outputs == "series":
-        (out / SERIES).mkdir(exist_ok=True)
-    if not (out / DESIGN).is_file():
-        design = plan.design.points
-        atomic_write(out / DESIGN, lambda tmp: design.to_parquet(tmp, index=False))
-    return resuming
-
-
-DAMAGED = "damaged"
-
-
-def part_problem(out: Path, plan: Plan, batch: int, schema, s_schema) -> str | None:
-    """Why batch ``batch``'s part files do not hold what the manifest says they should, or None.
-
-    Checked: the part (and the series part) can be read, has the experiment's columns, and holds
-    exactly the batch's runs with the manifest's run ids, seeds and scenario hashes (a valid part
-    copied over another is caught here).
-    """
-    from .store import DamagedPart
-
-    try:
-        table = read_part(out / PARTS / part_name(batch))
-    except DamagedPart as exc:
-        return exc.detail.split(";")[0]
-    if table.schema.names != schema.names:
-        return "its columns are not this experiment's"
-    ids = list(plan.batch_run_ids(batch))
-    got = table.column("run_id").to_pylist()
-    if got != ids:
-        return f"it holds runs {got[:3]}... where batch {batch} has runs {ids[:3]}..."
-    expected = plan.runs.iloc[ids[0]: ids[-1] + 1]
-    if table.column("seed").to_pylist() != expected["seed"].tolist():
-        return "its seeds are not the manifest's"
-    if table.column("scenario_hash").to_pylist() != expected["scenario_hash"].tolist():
-        return "its scenario hashes are not the manifest's"
-    if s_schema is not None:
-        path = out / SERIES / part_name(batch)
-        if not path.is_file():
-            return "its series part is missing"
-        try:
-            series = read_part(path, columns=["run_id"])
-        except DamagedPart as exc:
-            return "its series part " + exc.detail.split(";")[0]
-        if not set(series.column("run_id").to_pylist()) <= set(ids):
-            return "its series part holds other runs"
-    return None
-
-
-def set_aside_damaged(out: Path, plan: Plan, batches: Sequence[int], schema, s_schema) -> list[tuple[int, str]]:
-    """Move the part files of damaged batches into ``OUT/damaged/`` (so they run again); return them."""
-    found = []
-    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
-    for batch in batches:
-        why = part_problem(out, plan, batch, schema, s_schema)
-        if why is None:
-            continue
-        (out / DAMAGED).mkdir(exist_ok=True)
-        for sub in (PARTS, SERIES):
-            path = out / sub / part_name(batch)
-            if path.exists():
-                os.replace(path, out / DAMAGED / f"{sub}-{part_name(batch)}.{stamp}")
-        found.append((batch, why))
-    return found
-
-
-def check_labels(out: Path, plan: Plan, batches: Sequence[int]) -> None:
-    """Refuse to resume when the ``scenario`` labels changed since the sweep started (a renamed
-    base scenario: the scenario hash leaves the name out, so the runs would be the same but one
-    result set would carry two labels).
-
-    Raises:
-        UserInputError: names the old and the new label.
-    """
-    manifest = json.loads((out / MANIFEST).read_text(encoding="utf-8"))
-    recorded = manifest.get("labels")
-    if recorded is None:  # older manifests: the labels the part files hold
-        recorded = list(plan.labels)
-        for batch in batches:
-            table = read_part(out / PARTS / part_name(batch), columns=["point_id", "scenario"])
-            for point, label in zip(table.column("point_id").to_pylist(), table.column("scenario").to_pylist()):
-                recorded[point] = label
-    for point, (old, new) in enumerate(zip(recorded, plan.labels)):
-        if old != new:
-            raise UserInputError(f"its runs are labelled {old!r} but the scenario is now named {new!r} (design "
-                                 f"point {point}; renamed since the sweep started); allowed: the old name back, "
-                                 "or a new output folder (--out)", source=str(out))
-
-
-def batches_with_failures(out: Path, batches: Sequence[int]) -> list[int]:
-    """Which of ``batches`` (finished) hold at least one failed run."""
-    import pyarrow.parquet as pq
-
-    found = []
-    for b in batches:
-        status = pq.read_table(out / PARTS / part_name(b), columns=["status"]).column("status").to_pylist()
-        if "failed" in status:
-            found.append(b)
-    return found
-
-
-def count_status(out: Path) -> tuple[int, int]:
-    """(ok, failed) runs over every part file in ``out``."""
-    import pyarrow.parquet as pq
-
-    ok = failed = 0
-    for path in part_batches(out / PARTS).values():
-        status = pq.read_table(path, columns=["status"]).column("status").to_pylist()
-        failed += status.count("failed")
-        ok += len(status) - status.count("failed")
-    return ok, failed
-
-
-# ------------------------------------------------------------------ executors
-class SerialExecutor:
-    """Runs batches one after the other in this process (``workers = 0``)."""
-
-    name = "serial"
-    workers = 1
-
-    def __enter__(self) -> SerialExecutor:
-        start = time.perf_counter()
-        warm_up()
-        self.setup_seconds = time.perf_counter() - start
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        return None
-
-    def run(self, jobs: Iterator[tuple[int, list[dict[str, Any]]]], outputs: str,
-            series_columns: Sequence[str]) -> Iterator[tuple[int, list[dict[str, Any]], tuple]]:
-        for batch, tasks in jobs:
-            yield batch, tasks, run_batch(tasks, outputs, series_columns)
-
-
-class DaskExecutor:
-    """Runs batches on a ``distributed.Client``: a new LocalCluster or a scheduler address."""
-
-    def __init__(self, *, scheduler: str | None = None, workers: int | None = None, wait_seconds: float = 60.0):
-        self.scheduler = scheduler
-        self.n_local = workers
-        self.wait_seconds = wait_seconds
-        self.name = f"dask scheduler {scheduler}" if scheduler else "local Dask cluster"
-        self._stack = contextlib.ExitStack()
-        self.workers = 0
-        self.worker_info: list[dict[str, Any]] = []
-
-    def __enter__(self) -> DaskExecutor:
-        from distributed import Client, LocalCluster
-
-        start = time.perf_counter()
-        stack = self._stack
-        try:
-            names = [n for n in list(logging.root.manager.loggerDict)
-                     if n in LOGGER_NAMES or n.startswith(tuple(f"{p}." for p in LOGGER_NAMES))]
-            for name in {*LOGGER_NAMES, *names}:
-                logger = logging.getLogger(name)
-                previous = logger.level
-                logger.setLevel(logging.CRITICAL)  # failures surface as one line (SweepAborted, failed runs)
-                stack.callback(logger.setLevel, previous)
-            if self.scheduler:
-                try:
-                    self.client = stack.enter_context(Client(self.scheduler, timeout="15s"))
-                except (OSError, TimeoutError) as exc:
-                    raise UserInputError(f"cannot connect to the Dask scheduler ({_one_line(exc, 300)}); allowed: "
-                                         "the address of a running `dask scheduler`, e.g. tcp://10.0.0.5:8786",
-                                         source=str(self.scheduler), key="--scheduler") from None
-                try:
-                    self.client.wait_for_workers(1, timeout=self.wait_seconds)
-                except (TimeoutError, OSError):
-                    raise SweepAborted(f"the Dask scheduler {self.scheduler} has no workers after "
-                                       f"{self.wait_seconds:.0f} s; start some with `dask worker {self.scheduler} "
-                                       "--nthreads 1`") from None
-            else:
-                n = max(1, int(self.n_local or os.cpu_count() or 1))
-                # The worker processes inherit NUMBA_NUM_THREADS=1 from their start, so numba reads
-                # the same value at import and at every later compile (changing it after numba's
-                # threads started is an error). Restored here at once: this process's numba is
-                # untouched. run_batch also sets one thread per run wherever it runs.
-                with _temporary_environ(NUMBA_NUM_THREADS="1"):
-                    cluster = stack.enter_context(LocalCluster(
-                        n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None,
-                        silence_logs=logging.ERROR,
-                        # no dashboard; the scheduler's small HTTP server on any free loopback port
-                        scheduler_kwargs={"dashboard_address": "127.0.0.1:0"}))
-                self.client = stack.enter_context(Client(cluster))
-            self._warm_up()
-        except BaseException:
-            stack.close()
-            raise
-        self.setup_seconds = time.perf_counter() - start
-        return self
-
-    def _warm_up(self) -> None:
-        """Load the kernels once in every worker (pinned tasks) and check the code version."""
-        info = self.client.scheduler_info(n_workers=-1)["workers"] if _accepts_n_workers(self.client) \
-            else self.client.scheduler_info()["workers"]
-        futures = [self.client.submit(warm_up, key=f"warm-up-{uuid.uuid4().hex[:8]}", workers=[addr],
-                                      allow_other_workers=False, pure=False) for addr in info]
-        self.worker_info = self.client.gather(futures)
-        self.workers = sum(int(w.get("nthreads", 1)) for w in info.values()) or len(info)
-        mine = code_fingerprint()
-        for addr, got in zip(info, self.worker_info):
-            if got["version"] != __version__ or got["code_fingerprint"] != mine:
-                raise UserInputError(f"worker {addr} runs other model code (socialsim {got['version']}, code "
-                                     f"{got['code_fingerprint']}; here {__version__}, code {mine}); allowed: the same "
-                                     "code on every worker (install this checkout there)",
-                                     source=str(self.scheduler or "local cluster"), key="--scheduler")
-
-    def __exit__(self, *exc: object) -> None:
-        with contextlib.suppress(Exception):
-            self._stack.close()
-
-    def run(self, jobs: Iterator[tuple[int, list[dict[str, Any]]]], outputs: str,
-            series_columns: Sequence[str]) -> Iterator[tuple[int, list[dict[str, Any]], tuple]]:
-        from distributed import as_completed
-
-        try:
-            from distributed.scheduler import KilledWorker
-        except ImportError:  # pragma: no cover - older layouts
-            from distributed import KilledWorker  # type: ignore[no-redef]
-
-        in_flight = max(2, 2 * self.workers)
-        pending: dict[Any, tuple[int, list[dict[str, Any]]]] = {}
-        completed = as_completed()
-
-        def submit_next() -> bool:
-            job = next(jobs, None)
-            if job is None:
-                return False
-            batch, tasks = job
-            future = self.client.submit(run_batch, tasks, outputs, list(series_columns),
-                                        key=f"run_batch-{batch:05d}-{uuid.uuid4().hex[:8]}", pure=False)
-            pending[future] = job
-            completed.add(future)
-            return True
-
-        for _ in range(in_flight):
-            if not submit_next():
-                break
-        for future in completed:
-            batch, tasks = pending.pop(future)
-            try:
-                result = future.result()
-            except KilledWorker as exc:
-                result = failed_batch(tasks, f"KilledWorker: {_one_line(exc, 500)}", outputs, series_columns)
-            except (Exception, asyncio.CancelledError, concurrent.futures.CancelledError) as exc:  # noqa: BLE001
-                # lost scheduler, cancelled by someone else, ...
-                for other in list(pending):
-                    other.cancel()
-                raise SweepAborted(f"batch {batch} did not come back ({type(exc).__name__}: {_one_line(exc, 300)}); "
-                                   "the finished batches are on disk: rerun the same command to resume") from None
-            del future
-            yield batch, tasks, result
-            submit_next()
-
-
-@contextlib.contextmanager
-def _temporary_environ(**values: str) -> Iterator[None]:
-    """Set environment variables for the duration of the block (for child processes started in it)."""
-    saved = {k: os.environ.get(k) for k in values}
-    os.environ.update(values)
-    try:
-        yield
-    finally:
-        for k, v in saved.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
-
-
-def _accepts_n_workers(client: Any) -> bool:
-    import inspect
-
-    try:
-        return "n_workers" in inspect.signature(client.scheduler_info).parameters
-    except (TypeError, ValueError):  # pragma: no cover
-        return False
-
-
 # ------------------------------------------------------------------ the sweep
 @dataclass
 class SweepReport:
@@ -1048,7 +513,7 @@ def _sweep(plan: Plan, out_dir: Path, *, scheduler: str | None, workers: int | N
     resumed = prepare_output(plan, out_dir)
     recorded = json.loads((out_dir / MANIFEST).read_text(encoding="utf-8")).get("code_fingerprint")
     code_changed = resumed and recorded is not None and recorded != code_fingerprint()
-    _clean_temporary(out_dir)
+    clean_temporary(out_dir)
     spec = experiment.spec
     schema = part_schema(experiment)
     s_schema = series_schema(experiment.series_columns) if spec.outputs == "series" else None

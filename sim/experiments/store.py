@@ -18,6 +18,9 @@ An output folder ``OUT`` holds:
     ``run_id, point_id, replicate, seed, week`` and the chosen weekly columns; written before
     the batch's part file, so a part file's existence means its batch is complete.
 
+``OUT/.sweep.lock``
+    Held (``flock``) by the running sweep, and naming it; a lock left by a dead sweep is stale.
+
 Runs are numbered point-major: ``run_id = point_id * replicates + replicate``.
 """
 
@@ -37,6 +40,8 @@ MANIFEST = "manifest.json"
 DESIGN = "design.parquet"
 PARTS = "parts"
 SERIES = "series"
+#: The folder's lock (an advisory flock naming its owner; sim.experiments.runner.sweep_lock).
+LOCK_FILE = ".sweep.lock"
 _PART_RE = re.compile(r"^part-(\d{5,})\.parquet$")
 
 
