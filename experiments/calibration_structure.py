@@ -19,7 +19,8 @@ together.
 
 With ``--vary NAME=V1,V2,...`` (repeatable), the survey diagnosis instead: under the posterior's
 heaviest particles, simulated surveys (as calibration runs them) with one behavioural parameter
-set to each given value in turn, the others at the particle's; it prints each figure's survey
+(or the survey population's own ``firm_effort_spread``) set to each given value in turn, the
+others at the particle's; it prints each figure's survey
 statistic (mean over ``--surveys`` surveys), the distance to the fitted targets, and the means over
 the particles. It answers whether freeing a parameter the posterior holds fixed (or letting a new
 structure act) could move the survey towards the record, before paying for a calibration.
@@ -37,11 +38,13 @@ Usage::
     python experiments/calibration_structure.py --vary friction_weight=0.3,1,2 --vary fear_weight=0.1,0.4,0.8
     python experiments/calibration_structure.py --with friction_weight=0.3 --vary friction_slowdown=0.5,0.2
     python experiments/calibration_structure.py --levers --particles 6 --surveys 2
+    python experiments/calibration_structure.py --vary posting_budget=20,60,200 --particles 6 --surveys 2
 """
 
 from __future__ import annotations
 
 import argparse
+import math
 
 import numpy as np
 
@@ -172,17 +175,28 @@ def refuse(option: str, text: str, why: str) -> None:
 
 
 def parse_vary(text: str, option: str = "--vary") -> tuple[str, list[float]]:
-    """``"NAME=V1,V2"`` -> (NAME, [V1, V2]), NAME a behavioural parameter and each value in its
+    """``"NAME=V1,V2"`` -> (NAME, [V1, V2]), NAME a behavioural parameter (or one of the survey population's own) and each value in its
     range; anything else ends the script with one line and exit 2."""
     from pydantic import ValidationError
 
     from sim.behaviour import BehaviourParameters
 
+    from sim.calibration.population import POPULATION_PARAMETERS
+
     name, _, values = text.partition("=")
     name = name.strip()
+    if name in POPULATION_PARAMETERS:  # a parameter of the survey population (firm_effort_spread)
+        low, high, _ = POPULATION_PARAMETERS[name]
+        try:
+            numbers = [float(v) for v in values.split(",")]
+        except ValueError:
+            numbers = [math.nan]
+        if not all(low <= v <= high for v in numbers):
+            refuse(option, text, f"allowed: {name}=V1,V2,... with every value from {low} to {high}")
+        return name, numbers
     if name not in BehaviourParameters.model_fields:
         refuse(option, text, f"{name!r} is not a behavioural parameter; allowed: NAME=V1,V2,... (docs/levers.md, "
-                             "group behaviour)")
+                             f"group behaviour, or {', '.join(POPULATION_PARAMETERS)})")
     try:
         numbers = [float(v) for v in values.split(",")]
         for v in numbers:

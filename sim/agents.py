@@ -82,6 +82,11 @@ class Employee(mesa.Agent):
         return float(self.model.state.propensity[self.row])
 
     @property
+    def writer(self) -> bool:
+        """Would ever write (lurkers by disposition never start contributing; docs/MODEL.md 5.3.2)."""
+        return bool(self.model.state.writer[self.row])
+
+    @property
     def reputation(self) -> float:
         """Reputation: attention received (views a week, smoothed)."""
         return float(self.model.state.reputation[self.row])

@@ -141,6 +141,10 @@ class BehaviourParameters(_Keys):
         1.4, ge=0.0, le=3.0, mechanism="2 network effect", source="Nielsen 2006",
         doc="standard deviation of the log of personal posting propensity (mean propensity 1)",
         why="people differ in how much they write even before reputation: a lognormal spread wide enough, with the reputation cycle, for a few to write most of the content (van Mierlo 2014)")
+    writer_share: float = _b(
+        1.0, ge=0.0, le=1.0, mechanism="2 network effect", source="van Mierlo 2014; Nonnecke & Preece 2000",
+        doc="share of staff who would ever write (the rest may read and react but never post; formal leaders always can)",
+        why="1 (everyone could write) keeps the model as it was before the sixth change of structure; lurkers by disposition, who never mean to post, are most of an online community (van Mierlo: under 25% ever posted), so calibration may lower it (docs/MODEL.md 5.3.2)")
     posting_budget: float = _b(
         20.0, ge=1.0, le=500.0, mechanism="2 network effect", source="000",
         doc="most posts a week one person has time for (the time and attention budget)",

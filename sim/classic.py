@@ -148,6 +148,7 @@ class _Population:
         self.has_access = np.ones(n, dtype=np.bool_)
         self.weeks_with_access = np.zeros(n, dtype=np.int32)  # only ages the (off) novelty term
         self.propensity = np.ones(n, dtype=np.float64)
+        self.writer = np.ones(n, dtype=np.bool_)  # everyone can adopt
         self.no = np.zeros(n, dtype=np.bool_)  # nobody is a formal leader or faces customers
         self.department = np.zeros(n, dtype=np.int32)
         self.zeros = np.zeros(n, dtype=np.float64)  # leader signal, alignment, reputation, habit
@@ -163,7 +164,7 @@ class _Population:
         """One call of ``kernels.participation``; returns the new stage array (a copy)."""
         kernels.participation(
             stage=stage, has_access=self.has_access, weeks_with_access=self.weeks_with_access,
-            threshold=threshold, propensity=self.propensity, is_formal_leader=self.no,
+            threshold=threshold, propensity=self.propensity, writer=self.writer, is_formal_leader=self.no,
             customer_facing=self.no, department=self.department, leader_signal=self.zeros,
             alignment=self.zeros, safety=self.safety, reputation=self.zeros, habit=self.zeros,
             exposure=exposure, active_neighbours=active_neighbours,

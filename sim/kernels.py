@@ -273,7 +273,7 @@ def decide_contributing(stage, motivation, exposure, u_adopt, u_lapse, p):
 
 
 @njit(cache=True, parallel=True)
-def participation(stage, has_access, weeks_with_access, threshold, propensity, is_formal_leader,
+def participation(stage, has_access, weeks_with_access, threshold, propensity, writer, is_formal_leader,
                   customer_facing, department, leader_signal, alignment, safety, reputation, habit,
                   exposure, active_neighbours, knowledge_density, p,
                   u_adopt, u_read, u_lapse, u_react, u_post, u_mistake,
@@ -288,7 +288,8 @@ def participation(stage, has_access, weeks_with_access, threshold, propensity, i
     weighs most on those for whom posting is already an effort), fear and visible failure with
     customers. Then:
 
-    - whether someone starts, keeps or stops contributing is :func:`decide_contributing`: one
+    - whether someone starts, keeps or stops contributing is :func:`decide_contributing` (for a
+      ``writer``; the others, lurkers by disposition, never start): one
       who is not contributing starts with chance ``1 - (1 - b) * (1 - choice(m - relapse))``,
       where ``b = spontaneous_adoption + imitation * exposure`` is the Bass hazard and
       ``relapse`` is ``relapse_penalty`` for a lapsed contributor; a contributor lapses with
@@ -308,7 +309,8 @@ def participation(stage, has_access, weeks_with_access, threshold, propensity, i
 
     Args:
         stage: int8 (N,), has_access: bool (N,), weeks_with_access: int32 (N,),
-        threshold, propensity: float64 (N,), is_formal_leader, customer_facing: bool (N,),
+        threshold, propensity: float64 (N,), writer: bool (N,) (who would ever write; the others
+        never start contributing), is_formal_leader, customer_facing: bool (N,),
         department: int32 (N,), leader_signal, alignment, safety, reputation, habit,
         exposure: float64 (N,), active_neighbours: int32 (N,).
         knowledge_density: float64 (D,), reusable knowledge per head visible in department d.
@@ -329,7 +331,8 @@ def participation(stage, has_access, weeks_with_access, threshold, propensity, i
                           active_neighbours, knowledge_density, novelty, p)
             effort = effort_of(i, threshold, habit, p)
             m = value - contributing_cost(i, effort, customer_facing, safety, p)
-            new = decide_contributing(s, m, exposure[i], u_adopt[i], u_lapse[i], p)
+            if writer[i]:  # a lurker by disposition never starts contributing (5.3.2)
+                new = decide_contributing(s, m, exposure[i], u_adopt[i], u_lapse[i], p)
             if new == s and (s == NON_USER or s == READER):
                 # Reading draws on the same pulls but costs only a share of one's effort.
                 reading = choice(value - p.reading_effort * effort, p.decision_noise)

@@ -31,7 +31,7 @@ from .orgchart import read_org_chart, read_ties
 from .outputs import RunResult, SeriesRecorder
 from .scenario import Scenario, load_scenario, make_scenario
 from .schedule import EVENT_NAMES, schedule_arrays
-from .state import department_effort, initial_customers, initial_employees
+from .state import department_effort, initial_customers, initial_employees, writers
 
 ENGINES = {"numba": kernels, "python": reference}
 
@@ -149,7 +149,8 @@ class SocialBusinessModel(mesa.Model):
                              else int(self.rng.integers(0, 2**63)))
         #: each employee's multiplier of the personal bars: the workforce's effort times their department's
         self.effort = department_effort(self.key, c, org.department, org.n_departments)
-        self.state, self.early_cutoff = initial_employees(self.rng, c, n, self.effort)
+        self.state, self.early_cutoff = initial_employees(self.rng, c, n, self.effort,
+                                                          writers(self.key, c, org.is_manager | org.is_executive))
         self.customer_state = initial_customers(self.rng, c, m, self.market.indptr, self.market.indices)
         self.is_formal_leader = org.is_manager | org.is_executive
         has_boss = org.manager >= 0

@@ -209,7 +209,7 @@ class SeriesRecorder:
             "customer_facing": org.customer_facing, "has_access": st.has_access,
             "stage": np.asarray(STAGE_NAMES)[st.stage], "contributions": st.contributions,
             "reputation": st.reputation, "habit": st.habit, "threshold": st.threshold,
-            "propensity": st.propensity, "alignment": st.alignment, "safety": st.safety,
+            "propensity": st.propensity, "writer": st.writer, "alignment": st.alignment, "safety": st.safety,
             "productivity_gain": st.productivity,
             "weeks_since_post": np.where(st.last_post >= 1, model.week - st.last_post, -1)})
         meta = {"seed": model.seed, "scenario": c.name,

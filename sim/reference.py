@@ -136,7 +136,7 @@ def decide_contributing(stage, motivation, exposure, u_adopt, u_lapse, p):
     return stage
 
 
-def participation(stage, has_access, weeks_with_access, threshold, propensity, is_formal_leader,
+def participation(stage, has_access, weeks_with_access, threshold, propensity, writer, is_formal_leader,
                   customer_facing, department, leader_signal, alignment, safety, reputation, habit,
                   exposure, active_neighbours, knowledge_density, p,
                   u_adopt, u_read, u_lapse, u_react, u_post, u_mistake,
@@ -155,7 +155,8 @@ def participation(stage, has_access, weeks_with_access, threshold, propensity, i
                           exposure, active_neighbours, knowledge_density, novelty, p)
             effort = effort_of(person, threshold, habit, p)
             worth = drawn - contributing_cost(person, effort, customer_facing, safety, p)
-            nxt = decide_contributing(now, worth, exposure[person], u_adopt[person], u_lapse[person], p)
+            if writer[person]:  # some never mean to write, whatever the pulls
+                nxt = decide_contributing(now, worth, exposure[person], u_adopt[person], u_lapse[person], p)
             if nxt == now and now in (NON_USER, READER):
                 reading = choice(drawn - p.reading_effort * effort, p.decision_noise)  # a share of the effort
                 if now == NON_USER and u_read[person] < p.reading_uptake * reading:

@@ -43,6 +43,8 @@ NEWCOMER_THRESHOLD_1, NEWCOMER_THRESHOLD_2, NEWCOMER_RECEPTIVENESS = 22, 23, 24
 NEWCOMER_PROPENSITY_1, NEWCOMER_PROPENSITY_2 = 25, 26
 # Once per run, keyed by the run's key itself (not a week's): each department's multiplier of effort.
 DEPARTMENT_EFFORT_1, DEPARTMENT_EFFORT_2 = 27, 28
+# Once per run, keyed by the run's key: who would ever write; and, weekly, a newcomer's.
+WRITER, NEWCOMER_WRITER = 29, 30
 
 
 def seed_key(seed: int) -> int:

@@ -22,7 +22,7 @@ import numpy as np
 
 from .kernels import CHAMPION, CONTRIBUTOR, NON_USER, drop_weak_ties
 from .rng import (CRISIS_HIT, NEWCOMER_PROPENSITY_1, NEWCOMER_PROPENSITY_2, NEWCOMER_RECEPTIVENESS,
-                  NEWCOMER_THRESHOLD_1, NEWCOMER_THRESHOLD_2, SCATTER, normal, uniform)
+                  NEWCOMER_THRESHOLD_1, NEWCOMER_THRESHOLD_2, NEWCOMER_WRITER, SCATTER, normal, uniform)
 from .week import (COMPLIANCE_CLAMPDOWN, CRISIS, EVENT_WAVE, L_COMMITMENT, L_FRICTION, L_OPEN, LEADER_LEAVES,
                    NEVER, T_CRISIS, T_DEPARTED, T_EVENTS, T_LEAVERS, T_OPEN_MEMBER_PROBLEMS, T_VIRAL,
                    VIRAL_MISTAKE, Sched)
@@ -205,6 +205,7 @@ def replace_seats(net, st, c, tot, departed, wkey, seats):
         sigma = c.propensity_spread
         st.propensity[i] = math.exp(-0.5 * sigma * sigma + sigma * normal(wkey, NEWCOMER_PROPENSITY_1,
                                                                            NEWCOMER_PROPENSITY_2, i))
+        st.writer[i] = net.is_formal_leader[i] or uniform(wkey, NEWCOMER_WRITER, i) < c.writer_share
         st.early_adopter[i] = st.threshold[i] <= c.early_cutoff
         st.stage[i] = NON_USER
         st.weeks_with_access[i] = 0

@@ -16,7 +16,7 @@ from typing import NamedTuple
 import numpy as np
 
 from .kernels import NON_USER
-from .rng import DEPARTMENT_EFFORT_1, DEPARTMENT_EFFORT_2, normal_py
+from .rng import DEPARTMENT_EFFORT_1, DEPARTMENT_EFFORT_2, WRITER, normal_py, uniforms
 from .scenario import Scenario
 
 #: ``last_view``, ``last_react`` and ``last_post`` of someone who never did it (far in the past,
@@ -36,6 +36,7 @@ class EmployeeState(NamedTuple):
     weeks_with_access: np.ndarray  # int32
     threshold: np.ndarray  # float64, personal effort of contributing
     propensity: np.ndarray  # float64, personal posting propensity (lognormal, mean 1)
+    writer: np.ndarray  # bool, would ever write (a share writer_share of staff; formal leaders always)
     receptiveness: np.ndarray  # float64, how much of the purpose one takes in
     early_adopter: np.ndarray  # bool, volunteers (lowest thresholds)
     clarity: np.ndarray  # float64, perceived purpose clarity
@@ -96,6 +97,20 @@ def department_effort(key: np.uint64, config: Scenario, department: np.ndarray, 
     return c.workforce_effort * np.exp(c.department_effort_spread * z)[department]
 
 
+def writers(key: np.uint64, config: Scenario, is_formal_leader: np.ndarray) -> np.ndarray:
+    """Who would ever write: each person with chance ``writer_share``, and every formal leader.
+
+    The rest are lurkers by disposition (van Mierlo 2014; Nonnecke & Preece 2000): they may read
+    and react but never start contributing, whatever the pulls. Formal leaders always can, so that
+    whether they post stays the strategy's lever (``leader_participation``), not a draw. A
+    counter-based draw from the run's key, so it leaves every other random number of the run as
+    it was (``writer_share = 1`` gives the model before this change, bit for bit) and is the same
+    in both engines.
+    """
+    u = uniforms(np.uint64(key), WRITER, is_formal_leader.shape[0])
+    return np.asarray(is_formal_leader, dtype=bool) | (u < config.writer_share)
+
+
 def draw_people(rng: np.random.Generator, config: Scenario, n: int,
                 effort: np.ndarray | float | None = None) -> tuple[np.ndarray, ...]:
     """Personal draws for ``n`` people: (threshold, receptiveness, propensity), in that order.
@@ -114,9 +129,10 @@ def draw_people(rng: np.random.Generator, config: Scenario, n: int,
 
 
 def initial_employees(rng: np.random.Generator, config: Scenario, n: int,
-                      effort: np.ndarray | None = None) -> tuple[EmployeeState, float]:
+                      effort: np.ndarray | None = None, writer: np.ndarray | None = None) -> tuple[EmployeeState, float]:
     """Everyone a non-user without access; returns the state and the early-adopter cut-off
-    (``effort``: each person's multiplier of the bars, :func:`department_effort`)."""
+    (``effort``: each person's multiplier of the bars, :func:`department_effort`; ``writer``: who
+    would ever write, :func:`writers`, default everyone)."""
     c = config
     threshold, receptiveness, propensity = draw_people(rng, c, n, effort)
     n_early = int(round(c.early_adopter_share * n))
@@ -128,6 +144,7 @@ def initial_employees(rng: np.random.Generator, config: Scenario, n: int,
     state = EmployeeState(
         stage=np.full(n, NON_USER, dtype=np.int8), has_access=np.zeros(n, dtype=bool),
         weeks_with_access=np.zeros(n, dtype=np.int32), threshold=threshold, propensity=propensity,
+        writer=np.ones(n, dtype=bool) if writer is None else np.asarray(writer, dtype=bool).copy(),
         receptiveness=receptiveness, early_adopter=early, clarity=np.zeros(n), alignment=np.zeros(n),
         safety=np.full(n, c.initial_safety), reputation=np.zeros(n), habit=np.zeros(n),
         contributions=np.zeros(n, dtype=np.int64), posts=np.zeros(n, dtype=np.int64),

@@ -187,12 +187,12 @@ def one_week(net, st, cs, sch, c, lv, tot, kdept, departed, evlog, key, week, bu
     p = participation_params(c, lv, tot)
     u = buf.u
     if c.par_staff:
-        participation(st.stage, st.has_access, st.weeks_with_access, st.threshold, st.propensity,
+        participation(st.stage, st.has_access, st.weeks_with_access, st.threshold, st.propensity, st.writer,
                       net.is_formal_leader, net.customer_facing, net.department, st.leader_signal, st.alignment,
                       st.safety, st.reputation, st.habit, st.exposure, st.active_neighbours, buf.kd, p,
                       u[0], u[1], u[2], u[3], u[4], u[5], buf.new_stage, st.posts, st.reacted, st.mistake)
     else:
-        participation_s(st.stage, st.has_access, st.weeks_with_access, st.threshold, st.propensity,
+        participation_s(st.stage, st.has_access, st.weeks_with_access, st.threshold, st.propensity, st.writer,
                         net.is_formal_leader, net.customer_facing, net.department, st.leader_signal, st.alignment,
                         st.safety, st.reputation, st.habit, st.exposure, st.active_neighbours, buf.kd, p,
                         u[0], u[1], u[2], u[3], u[4], u[5], buf.new_stage, st.posts, st.reacted, st.mistake)

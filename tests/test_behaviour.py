@@ -112,6 +112,37 @@ def test_participation_is_unequal_without_being_told_to():
     assert emerged > 0.1 and emerged > 3 * flat
 
 
+def test_lurkers_by_disposition_read_but_never_write():
+    """With a share of staff who never mean to write (5.3.2), fewer ever post and more only read,
+    and content concentrates on the writers; nobody who is not a writer ever posts."""
+    everyone = runs(marginal())
+    few = runs(marginal(writer_share=0.3))
+    ever_posted = lambda rs: float(np.mean([1 - r.summary["never_posted_share"] for r in rs]))
+    only_read = lambda rs: float(np.mean([r.summary["only_read_share"] for r in rs]))
+    assert ever_posted(few) < ever_posted(everyone)
+    assert only_read(few) > only_read(everyone)
+    for r in few:
+        table = r.participation
+        lurkers = ~table["writer"] & (table["role"] == "employee")
+        assert lurkers.sum() > 0 and (table.loc[lurkers, "contributions"] == 0).all()
+        assert table.loc[table["role"].isin(["manager", "executive"]), "writer"].all()  # leaders always can
+
+
+def test_everyone_writes_by_default_and_the_draw_leaves_other_numbers_alone():
+    """writer_share = 1 is the model before the change: everyone a writer, every other draw the same."""
+    from sim.state import writers
+
+    leaders = np.zeros(5000, dtype=bool)
+    leaders[:50] = True
+    assert writers(np.uint64(12345), marginal(), leaders).all()
+    some = writers(np.uint64(12345), marginal(writer_share=0.25), leaders)
+    assert some[:50].all() and abs(some[50:].mean() - 0.25) < 0.03
+    a = SocialBusinessModel(marginal(weeks=1), rng=3)
+    b = SocialBusinessModel(marginal(weeks=1, writer_share=0.25), rng=3)
+    np.testing.assert_array_equal(a.state.threshold, b.state.threshold)
+    np.testing.assert_array_equal(a.state.propensity, b.state.propensity)
+
+
 def test_posting_stays_bounded_by_attention_and_time():
     """Posts per contributor stay near the budget however strong the feedback (no runaway)."""
     for result in runs(marginal(reputation_feedback=2.0, reputation_decay=0.005, weeks=104), SEEDS[:3]):

@@ -417,3 +417,20 @@ def test_a_posterior_on_few_effective_particles_is_flagged():
     warning = few_particles(2.1, 150)
     assert warning and "2.1 of 150" in warning and "--population-size" in warning
     assert few_particles(float("nan"), 150)  # no effective sample is not a healthy one
+
+
+@pytest.mark.parametrize("vary, needle", [
+    ("firm_effort_spread=0.9", "0.0 to 0.6"),          # the survey population's own parameter, out of its prior
+    ("firm_effort_spread=wide", "0.0 to 0.6"),
+    ("posting_budget=0", "posting_budget"),             # a behavioural parameter below its documented range
+    ("nonsense=1", "firm_effort_spread"),               # the refusal lists what can be varied
+])
+def test_the_structure_diagnosis_refuses_bad_values_in_one_line(vary, needle):
+    """experiments/calibration_structure.py: a value it cannot vary gets one line and exit 2,
+    before any simulation runs."""
+    done = subprocess.run([sys.executable, str(ROOT / "experiments" / "calibration_structure.py"), "--vary", vary],
+                          capture_output=True, text=True, timeout=120, cwd=ROOT)
+    assert done.returncode == 2, (done.stdout, done.stderr)
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and vary in lines[0] and needle in lines[0], done.stderr
+    assert done.stdout == ""

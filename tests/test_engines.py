@@ -52,6 +52,17 @@ def test_engines_agree_when_departments_differ_in_effort():
     assert fast.result().series["leavers"].sum() > 0
 
 
+def test_engines_agree_when_some_never_write():
+    """Who would ever write (and newcomers' draw of it) is the same in both engines, and it binds."""
+    fast, slow = _run_both(small(writer_share=0.3, turnover_rate=0.02), 5)
+    pd.testing.assert_frame_equal(fast.result().series, slow.result().series, check_exact=True)
+    np.testing.assert_array_equal(fast.state.writer, slow.state.writer)
+    np.testing.assert_array_equal(fast.state.stage, slow.state.stage)
+    assert fast.result().series["leavers"].sum() > 0
+    lurkers = ~fast.state.writer
+    assert lurkers.any() and (fast.state.contributions[lurkers] == 0).all()
+
+
 def test_equivalence_is_not_vacuous():
     """The compared run actually moves: people adopt, post, err, tie, customers join."""
     fast, _ = _run_both(small(weeks=25), 3)
