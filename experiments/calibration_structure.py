@@ -44,7 +44,6 @@ Usage::
 from __future__ import annotations
 
 import argparse
-import math
 
 import numpy as np
 
@@ -175,25 +174,36 @@ def refuse(option: str, text: str, why: str) -> None:
 
 
 def parse_vary(text: str, option: str = "--vary") -> tuple[str, list[float]]:
-    """``"NAME=V1,V2"`` -> (NAME, [V1, V2]), NAME a behavioural parameter (or one of the survey population's own) and each value in its
-    range; anything else ends the script with one line and exit 2."""
+    """``"NAME=V1,V2"`` -> (NAME, [V1, V2]), NAME a behavioural parameter (or one of the survey
+    population's own) and each value in its range; anything else ends the script with one line
+    and exit 2."""
     from pydantic import ValidationError
 
     from sim.behaviour import BehaviourParameters
-
     from sim.calibration.population import POPULATION_PARAMETERS
 
     name, _, values = text.partition("=")
     name = name.strip()
-    if name in POPULATION_PARAMETERS:  # a parameter of the survey population (firm_effort_spread)
-        low, high, _ = POPULATION_PARAMETERS[name]
-        try:
-            numbers = [float(v) for v in values.split(",")]
-        except ValueError:
-            numbers = [math.nan]
-        if not all(low <= v <= high for v in numbers):
-            refuse(option, text, f"allowed: {name}=V1,V2,... with every value from {low} to {high}")
+    if name not in BehaviourParameters.model_fields and name not in POPULATION_PARAMETERS:
+        refuse(option, text, f"{name!r} is not a behavioural parameter; allowed: NAME=V1,V2,... (docs/levers.md, "
+                             f"group behaviour, or {', '.join(POPULATION_PARAMETERS)})")
+    population = POPULATION_PARAMETERS.get(name)  # a parameter of the survey population (firm_effort_spread)
+    in_range = f"from {population[0]} to {population[1]}" if population else "in the parameter's range"
+    try:
+        numbers = [float(v) for v in values.split(",")]
+    except ValueError:
+        refuse(option, text, f"allowed: {name}=V1,V2,... with every value a number {in_range}")
+    if population:
+        if not all(population[0] <= v <= population[1] for v in numbers):
+            refuse(option, text, f"allowed: {name}=V1,V2,... with every value {in_range}")
         return name, numbers
+    try:
+        for v in numbers:
+            BehaviourParameters(**{name: v})
+    except ValidationError as error:
+        refuse(option, text, f"allowed: {name}=V1,V2,... with every value {in_range} "
+                             f"({error.errors()[0]['msg']})")
+    return name, numbers
     if name not in BehaviourParameters.model_fields:
         refuse(option, text, f"{name!r} is not a behavioural parameter; allowed: NAME=V1,V2,... (docs/levers.md, "
                              f"group behaviour, or {', '.join(POPULATION_PARAMETERS)})")

@@ -149,10 +149,10 @@ class SocialBusinessModel(mesa.Model):
                              else int(self.rng.integers(0, 2**63)))
         #: each employee's multiplier of the personal bars: the workforce's effort times their department's
         self.effort = department_effort(self.key, c, org.department, org.n_departments)
-        self.state, self.early_cutoff = initial_employees(self.rng, c, n, self.effort,
-                                                          writers(self.key, c, org.is_manager | org.is_executive))
-        self.customer_state = initial_customers(self.rng, c, m, self.market.indptr, self.market.indices)
         self.is_formal_leader = org.is_manager | org.is_executive
+        self.state, self.early_cutoff = initial_employees(self.rng, c, n, self.effort,
+                                                          writers(self.key, c, self.is_formal_leader))
+        self.customer_state = initial_customers(self.rng, c, m, self.market.indptr, self.market.indices)
         has_boss = org.manager >= 0
         is_middle = org.is_manager & ~org.is_executive
         boss_is_middle = np.zeros(n, dtype=bool)
