@@ -928,7 +928,8 @@ def advise_command(
     replicates: Annotated[int, typer.Option(
         "--replicates", help="Runs per candidate (common random numbers across candidates).")] = 8,
     confirm: Annotated[int, typer.Option(
-        "--confirm", help="Fresh-seed runs per recommended plan for the probabilities reported.")] = 100,
+        "--confirm", help="Fresh-seed runs per Pareto plan for the probabilities reported (and as many again, on "
+                          "other seeds, for the best plan and the flip).")] = 100,
     seed: Annotated[int, typer.Option("--seed", min=0, max=MAX_SEED, help="The search's seed.")] = 0,
     weeks: WeeksOption = None,
     population: PopulationOption = None,
@@ -947,6 +948,7 @@ def advise_command(
     resumes the search.
     """
     from .advisor import advise
+    from .advisor.report import stated
 
     base = build_scenario(scenario, population=population and population.value, weeks=weeks, sets=set_,
                           organisation=organisation, ties=ties)
@@ -970,8 +972,11 @@ def advise_command(
     for plan in advice.plans.to_dict("records"):
         typer.echo(f"{plan['plan']}: P(success) {plan['p_success']:.0%} [{plan['p_success_low']:.0%}, "
                    f"{plan['p_success_high']:.0%}], cost {plan['cost']:.1f}; changes {plan['changed_levers'] or 'none'}")
+    if advice.best is not None:
+        typer.echo(f"best plan found: {stated(advice.best)}")
     if advice.flip is not None:
-        typer.echo(f"smallest change that flips the verdict: {advice.flip['plan']} ({advice.flip['changed_levers']})")
+        typer.echo(f"smallest change that flips the verdict: {stated(advice.flip)}; changes "
+                   f"{advice.flip['changed_levers']}")
     else:
         typer.echo("no plan found flips the verdict within the levers and budget allowed")
     typer.echo(f"wrote {printable(str(out_dir / 'plans.csv'))}, {printable(str(out_dir / 'report.html'))}")

@@ -3,6 +3,7 @@ probabilities on fresh seeds, reproducibility and resumption (Optuna journal sto
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -17,6 +18,7 @@ from typer.testing import CliRunner
 import sim
 from sim.advisor import COSTS, advise, plan_cost
 from sim.advisor.levers import ADVISABLE, LEADER_TIME, apply_plan, formal_leaders
+from sim.advisor.search import stage_seeds
 from sim.cli import app
 from tests.conftest import one_line_error
 from sim.report import wilson_interval
@@ -114,14 +116,38 @@ def test_advise_writes_pareto_plans_with_fresh_seed_intervals(advice):
 
 def test_the_recommended_plan_rerun_independently_lands_in_its_interval(advice):
     """No winner's curse: the top plan's P(success), run again on seeds neither the search nor the
-    confirmation used, falls inside the interval the advisor states."""
+    confirmation nor the verification used, falls inside the interval the advisor states."""
     _, out = advice
-    plans = pd.read_csv(out / "plans.csv")
-    top = plans.sort_values(["p_success", "cost"], ascending=[False, True]).iloc[0]
-    scenario = load_scenario(out / "plans" / f"{top.plan}.toml")
+    top = json.loads((out / "advice.json").read_text())["best"]
+    scenario = load_scenario(out / "plans" / f"{top['plan']}.toml")
     runs = [sim.run(scenario, seed=s).summary["success"] for s in sim.replicate_seeds(987_654, 40)]
     rate = sum(bool(r) for r in runs) / len(runs)
-    assert top.p_success_low <= rate <= top.p_success_high, (rate, top.p_success_low, top.p_success_high)
+    assert top["p_success_low"] <= rate <= top["p_success_high"], (rate, top)
+
+
+def test_the_best_plan_and_the_flip_are_stated_from_seeds_no_earlier_stage_saw(advice):
+    """The best plan and the flip are picked by their confirmation estimates, so what the advisor
+    states for them is recounted on a third set of seeds: the runs are those seeds' and no others'."""
+    result, out = advice
+    plans = pd.read_csv(out / "plans.csv").set_index("plan")
+    search, confirm, verify = stage_seeds(REQUEST["seed"], REQUEST["replicates"], REQUEST["confirm"])
+    assert not (set(search) & set(confirm)) and not (set(search) | set(confirm)) & set(verify)
+    assert len(set(verify)) == REQUEST["confirm"]
+    best = result.best
+    ranked = plans.drop(index="current", errors="ignore").sort_values(["p_success", "cost"], ascending=[False, True])
+    assert best["plan"] == ranked.index[0] and best["p_success_confirm"] == ranked["p_success"].iloc[0]
+    scenario = load_scenario(out / "plans" / f"{best['plan']}.toml")
+    successes = sum(bool(sim.run(scenario, seed=s).summary["success"]) for s in verify)
+    assert best["runs"] == REQUEST["confirm"] and best["p_success"] == successes / len(verify)
+    assert (best["p_success_low"], best["p_success_high"]) == pytest.approx(wilson_interval(successes, len(verify)))
+    stored = json.loads((out / "advice.json").read_text())
+    assert stored["best"]["p_success"] == best["p_success"]
+    if result.flip is not None:
+        flip = result.flip
+        assert flip["p_success_confirm"] == plans.loc[flip["plan"], "p_success"] and flip["runs"] == len(verify)
+        reached = result.current["p_success"] >= REQUEST["target"]
+        assert flip["flips_on_fresh_seeds"] == ((flip["p_success"] >= REQUEST["target"]) != reached)
+    assert f"Best plan found: {best['plan']}, P(success)" in (out / "report.html").read_text()
 
 
 def test_the_same_request_gives_the_same_plans_and_more_trials_resume(advice, tmp_path):
@@ -193,25 +219,39 @@ def test_the_advise_command_prints_the_plans_and_the_verdict(tmp_path):
 
 def test_advise_on_the_real_department_under_the_posterior_is_honest_on_fresh_seeds(tmp_path):
     """The acceptance check of issue 10 at test size: the AUCS department (61 real people, real
-    ties), calibrated; the top plan rerun on 100 fresh calibrated seeds lands in its interval."""
+    ties), calibrated; over independent requests, the interval stated for the top plan covers
+    that plan's P(success), measured on 1,000 seeds no stage of the advisor used."""
     # The acceptance run's search (experiments/advisor_acceptance.py: its levers with the rollout, its
-    # horizon, trials, replicates and seed) with 60 confirmation seeds. Smaller searches (8 or 16
-    # trials, four levers, 60 weeks) found no plan better than provide-and-pray itself under the
-    # third and fourth posteriors, and the check then said nothing.
+    # horizon, trials and replicates) with 60 confirmation seeds, at ten seeds. Smaller searches (8
+    # or 16 trials, four levers, 60 weeks) found no plan better than provide-and-pray itself under
+    # the third and fourth posteriors, and the check then said nothing.
+    # Why ten requests and 1,000 fresh runs: one request against 100 fresh runs compares two noisy
+    # estimates, and an honest 95% interval from 60 runs misses a 100-run rate about one time in
+    # eight; a single request, however honest, fails one time in twenty. Honest 95% intervals miss
+    # the truth in 3 or more of 10 independent requests with probability 0.012 (fewer requests
+    # checked, less); intervals biased by the winner's curse (the best of a front quoted from the
+    # estimates that ranked it) miss more. Some requests find no plan but the current one.
     current = load_scenario("provide_and_pray", organisation="aucs", customers=600)
-    result = advise(current, out_dir=tmp_path / "aucs", levers=("purpose_strength", "leader_participation",
-                                                                "posting_friction", "open_by_default", "rollout"),
-                    trials=32, replicates=8, confirm=60, calibrated=True, seed=2026, workers=0)
-    plans = result.plans.sort_values(["p_success", "cost"], ascending=[False, True])
-    top = plans.iloc[0]
-    # A plan the advisor says does something: not the current one, an interval that excludes 0,
-    # so landing inside it says something.
-    assert top.p_success >= 0.1  # a plan that does something, so landing in its interval says something
-    assert top.plan != "current" and top.p_success_low > 0, top
-    plan = load_scenario(tmp_path / "aucs" / "plans" / f"{top.plan}.toml")
-    assert plan.organisation == "aucs" and plan.real_ties() == "aucs" and plan.employees == 61
-    runs = [sim.run(plan, seed=s, calibrated=True).summary["success"] for s in sim.replicate_seeds(424_242, 100)]
-    rate = sum(bool(r) for r in runs) / len(runs)
-    assert top.p_success_low <= rate <= top.p_success_high, (rate, top.p_success_low, top.p_success_high)
-    assert result.meta["posterior"] is not None
-    assert "organisation aucs: 61 employees in 9 departments, ties aucs" in (tmp_path / "aucs" / "report.html").read_text()
+    checked, covered, informative = 0, 0, 0
+    for k in range(10):
+        out = tmp_path / f"aucs-{k}"
+        result = advise(current, out_dir=out, levers=("purpose_strength", "leader_participation", "posting_friction",
+                                                      "open_by_default", "rollout"),
+                        trials=32, replicates=8, confirm=60, calibrated=True, seed=2026 + k, workers=0)
+        assert result.meta["posterior"] is not None
+        top = result.best  # picked by its confirmation estimate, stated from verification seeds
+        if top is None:  # the search found nothing but the current plan: nothing stated to check
+            continue
+        assert top["plan"] != "current" and top["runs"] == 60
+        plan = load_scenario(out / "plans" / f"{top['plan']}.toml")
+        assert plan.organisation == "aucs" and plan.real_ties() == "aucs" and plan.employees == 61
+        runs = [sim.run(plan, seed=s, calibrated=True).summary["success"]
+                for s in sim.replicate_seeds(424_242 + k, 1000)]
+        rate = sum(bool(r) for r in runs) / len(runs)
+        checked += 1
+        covered += top["p_success_low"] <= rate <= top["p_success_high"]
+        # a plan that does something (current provide-and-pray: about 1%), so covering it says something
+        informative += rate >= 0.05 and top["p_success_low"] > 0
+    assert informative >= 6, (informative, checked)  # most requests find a plan that does something
+    assert checked - covered <= 2, (covered, checked)
+    assert "organisation aucs: 61 employees in 9 departments, ties aucs" in (out / "report.html").read_text()

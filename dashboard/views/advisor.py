@@ -31,7 +31,7 @@ from dashboard import calibration, compute, controls, scenarios, ui
 from dashboard import organisation as orgs
 from sim.advisor import ADVISABLE, Advice, advise
 from sim.advisor.levers import ROLLOUTS
-from sim.advisor.report import PLAN_COLUMNS, changes_frame, front_figure
+from sim.advisor.report import PLAN_COLUMNS, changes_frame, front_figure, stated
 from sim.advisor.search import MAX_PLANS
 from sim.errors import UserInputError
 from sim.experiments.cluster import SweepAborted
@@ -50,7 +50,7 @@ KEPT = ("ad_preset", "ad_org", "ad_pop", "ad_employees", "ad_departments", "ad_c
         "ad_budget", "ad_target", "ad_trials", "ad_replicates", "ad_confirm", "ad_seed", "ad_plan")
 #: First-visit settings of the search (the command line's trials, fewer runs): about 15 s on the
 #: small population in one process, about a minute on the default one.
-DEFAULTS = {"ad_budget": None, "ad_target": 0.5, "ad_trials": 32, "ad_replicates": 6, "ad_confirm": 40, "ad_seed": 0}
+DEFAULTS = {"ad_budget": None, "ad_target": 0.5, "ad_trials": 32, "ad_replicates": 6, "ad_confirm": 32, "ad_seed": 0}
 PROGRESS = re.compile(r"(\d+)/(\d+) candidate plans scored")
 
 
@@ -174,7 +174,8 @@ def sidebar() -> tuple[bool, Any]:
                         key="ad_replicates", help="Every candidate runs the same seeds (common random numbers).")
         st.number_input("Fresh-seed runs per plan (confirm)", min_value=1, max_value=500, step=1, key="ad_confirm",
                         help="The probabilities shown are re-estimated on these seeds, which the search never saw "
-                             "(so the best of many noisy estimates is not reported as typical).")
+                             "(so the best of many noisy estimates is not reported as typical); the best plan and "
+                             "the flip, picked by these, are stated from as many seeds again.")
         st.number_input("Seed", min_value=0, max_value=scenarios.MAX_SEED, step=1, key="ad_seed",
                         help="The same request and seed always give the same plans.")
         posterior = calibration.toggle("ad_calibrated")
@@ -218,8 +219,9 @@ def base_scenario(organisation: str, ties: str = "") -> Scenario:
 
 
 def most_runs(trials: int, replicates: int, confirm: int) -> int:
-    """Runs a request makes at most: the search, then every plan of the front and the current one again."""
-    return trials * replicates + confirm * (min(trials, MAX_PLANS) + 1)
+    """Runs a request makes at most: the search, every plan of the front and the current one again,
+    then the best plan and the flip on their own seeds."""
+    return trials * replicates + confirm * (min(trials, MAX_PLANS) + 1) + 2 * confirm
 
 
 def request(base: Scenario, posterior: Any) -> dict[str, Any]:
@@ -292,12 +294,13 @@ def run(base: Scenario, req: dict[str, Any], out: Path) -> None:
 
 # ------------------------------------------------------------------ the answer
 def load_advice(out: Path) -> Advice:
-    """The advisor's answer as it wrote it (``advice.json``: plans, current plan, flip, settings)."""
+    """The advisor's answer as it wrote it (``advice.json``: plans, current plan, best plan, flip, settings)."""
     summary = json.loads((out / "advice.json").read_text(encoding="utf-8"))
-    meta = {k: v for k, v in summary.items() if k not in ("current", "flip", "plans")}
+    meta = {k: v for k, v in summary.items() if k not in ("current", "best", "flip", "plans")}
     columns = [*PLAN_COLUMNS, *meta["levers"]]
     plans = pd.DataFrame(summary["plans"]) if summary["plans"] else pd.DataFrame(columns=columns)
-    return Advice(plans=plans, current=summary["current"], flip=summary["flip"], out_dir=out, meta=meta)
+    return Advice(plans=plans, current=summary["current"], flip=summary["flip"], out_dir=out, meta=meta,
+                  best=summary.get("best"))
 
 
 def plans_table(advice: Advice) -> pd.DataFrame:
@@ -325,6 +328,8 @@ def verdict(advice: Advice) -> None:
     st.caption(f"Your scenario: P(success) {ui.pct(c['p_success'])} [{ui.pct(c['p_success_low'])}, "
                f"{ui.pct(c['p_success_high'])}] on {c['runs']} fresh seeds; it "
                f"{'reaches' if meets else 'misses'} the target {ui.pct(target)}.")
+    if advice.best is not None:
+        st.caption(f"Best plan found: {stated(advice.best)}.")
     flip = advice.flip
     if flip is None:
         st.info("No plan found flips that verdict within the levers"
@@ -332,8 +337,9 @@ def verdict(advice: Advice) -> None:
                 icon=":material/block:")
         return
     text = (f"Smallest change that flips the verdict: **{flip['plan']}** ({flip['changes']} lever(s) moved, cost "
-            f"{flip['cost']:.1f} employee-weeks): P(success) {ui.pct(flip['p_success'])} "
-            f"[{ui.pct(flip['p_success_low'])}, {ui.pct(flip['p_success_high'])}].")
+            f"{flip['cost']:.1f} employee-weeks): {stated(flip, named=False)}.")
+    if not flip.get("flips_on_fresh_seeds", True):
+        text += " On those seeds it no longer flips the verdict: the flip may be luck of the confirmation seeds."
     (st.success if not meets else st.warning)(text, icon=":material/swap_vert:")
     moved = changes(advice)
     st.dataframe(moved[moved["plan"] == flip["plan"]].drop(columns="plan"), hide_index=True, key="ad_flip_table")

@@ -54,6 +54,18 @@ def front_figure(advice: Any) -> go.Figure:
     return fig
 
 
+def stated(picked: dict[str, Any], named: bool = True) -> str:
+    """A chosen plan's P(success) as the advisor states it: from the verification seeds, with the
+    confirmation estimate it was chosen by (which the winner's curse biases upwards)."""
+    name = f"{picked['plan']}, " if named else ""
+    text = (f"{name}P(success) {picked['p_success']:.0%} [{picked['p_success_low']:.0%}, "
+            f"{picked['p_success_high']:.0%}] on {picked['runs']} seeds")
+    if "p_success_confirm" not in picked:  # written before the advisor stated its picks from a third set
+        return text
+    return text + (f" neither the search nor the ranking used (chosen at {picked['p_success_confirm']:.0%} on "
+                   "the confirmation seeds)")
+
+
 def report_html(advice: Any, levers: Sequence[str], posterior: Any) -> str:
     meta = advice.meta
     c = advice.current
@@ -61,15 +73,20 @@ def report_html(advice: Any, levers: Sequence[str], posterior: Any) -> str:
     lines = [_note(f"Your scenario ({meta.get('source', '')}, organisation {meta.get('organisation', '')}): P(success) {c['p_success']:.0%} "
                    f"[{c['p_success_low']:.0%}, {c['p_success_high']:.0%}] on {c['runs']} fresh seeds; it {verdict} "
                    f"the target {meta['target']:.0%}.")]
+    best = advice.best
+    if best is not None:
+        lines.append(_note(f"Best plan found: {stated(best)} (cost {best['cost']:.1f}; changes "
+                           f"{best['changed_levers'] or 'none'})."))
     flip = advice.flip
     if flip is None:
         lines.append(_note("No plan found flips that verdict within the levers and budget allowed."))
     else:
         moved = changes_frame(advice, levers)
         moved = moved[moved["plan"] == flip["plan"]]
-        lines.append(_note(f"Smallest change that flips the verdict: {flip['plan']} ({flip['changes']} lever(s), cost "
-                           f"{flip['cost']:.1f}): P(success) {flip['p_success']:.0%} [{flip['p_success_low']:.0%}, "
-                           f"{flip['p_success_high']:.0%}]."))
+        still = ("" if flip["flips_on_fresh_seeds"] else
+                 " On those seeds it no longer flips the verdict: the flip may be luck of the confirmation seeds.")
+        lines.append(_note(f"Smallest change that flips the verdict: {stated(flip)} ({flip['changes']} lever(s), cost "
+                           f"{flip['cost']:.1f}).{still}"))
         lines.append(_table_html(moved.drop(columns="plan")))
     shown = advice.plans[[c for c in PLAN_COLUMNS if c in advice.plans.columns]]
     cost_rows = pd.DataFrame([{"lever": k, "effort per 100 employees (whole range)": v.unit, "costly direction": v.costly,
@@ -83,8 +100,10 @@ def report_html(advice: Any, levers: Sequence[str], posterior: Any) -> str:
     body = [
         _section("Verdict", *lines),
         _section("Pareto front", _figures_html([front_figure(advice)]),
-                 _note("Each plan's P(success) and interval come from fresh seeds the search never saw (no "
-                       "winner's curse); p_success_search is the search's own estimate. " + calibrated + ".")),
+                 _note("Each plan's P(success) and interval come from fresh seeds the search never saw; "
+                       "p_success_search is the search's own estimate. The best plan and the flip, picked by "
+                       "those fresh-seed numbers, are stated above from a third set of seeds, since the best "
+                       "of several noisy estimates is biased upwards (the winner's curse). " + calibrated + ".")),
         _section("Plans", _table_html(shown)),
         _section("What each plan changes from your scenario", _table_html(changes_frame(advice, levers))),
         _section("Cost model (employee-weeks, one-off)", _table_html(cost_rows)),
@@ -111,7 +130,8 @@ def write_outputs(advice: Any, base: Any, levers: Sequence[str], posterior: Any)
             description=f"socialsim advise: {plan['plan']} for {base.name} (P(success) {plan['p_success']:.0%}, "
                         f"cost {plan['cost']:.1f} employee-weeks; changes: {plan['changed_levers'] or 'none'})")
         (staging / f"{plan['plan']}.toml").write_text(to_toml(scenario), encoding="utf-8")
-    summary = {**advice.meta, "current": advice.current, "flip": advice.flip, "plans": plans.to_dict("records")}
+    summary = {**advice.meta, "current": advice.current, "best": advice.best, "flip": advice.flip,
+               "plans": plans.to_dict("records")}
     table = plans.reindex(columns=columns).to_csv(index=False)
     page = report_html(advice, levers, posterior)
     # the table, the summary and the page are staged together (all or nothing), then the plan files

@@ -10,7 +10,10 @@ scored over replicates with common random numbers, the Pareto plans re-estimated
   Dask cluster, ``--scheduler ADDRESS`` or serial (``workers = 0``).
 - **Honest probabilities**: the best of many noisy estimates is biased upwards (the winner's
   curse), so the probabilities the advisor reports come from fresh seeds that the search never
-  saw (``confirm`` replicates per plan), with 95% Wilson intervals.
+  saw (``confirm`` replicates per plan), with 95% Wilson intervals. The curse strikes twice:
+  the best plan and the smallest change that flips the verdict are themselves picked by those
+  confirmation estimates, so what the advisor states for these two comes from a third set of
+  seeds (``confirm`` runs again) that neither the search nor the ranking saw.
 - **Resumable**: trials live in Optuna's journal storage (a file that is safe with several
   processes, unlike SQLite); rerunning the same command continues. Candidates are asked in fixed
   batches from a sampler seeded per batch, and a batch cut short by a kill is re-evaluated with
@@ -42,17 +45,23 @@ BATCH = 4
 MAX_PLANS = 12
 #: Stream that derives the confirmation seeds from the user's seed (apart from the search's).
 CONFIRM_STREAM = 0xADF1CE
+#: Stream of the verification seeds: the best plan and the flip, chosen on the confirmation
+#: estimates, are stated from these (neither the search nor the ranking saw them).
+VERIFY_STREAM = 0x5EC0DD
 
 
 @dataclass
 class Advice:
-    """What :func:`advise` found: the plans (one row each), the user's current plan and where it wrote."""
+    """What :func:`advise` found: the plans (one row each, confirmation estimates), the user's current
+    plan, the best plan found and the smallest change that flips the verdict (both stated from
+    verification seeds, with ``p_success_confirm`` the estimate they were chosen by) and where it wrote."""
 
     plans: pd.DataFrame
     current: dict[str, Any]
     flip: dict[str, Any] | None
     out_dir: Path
     meta: dict[str, Any] = field(default_factory=dict)
+    best: dict[str, Any] | None = None
 
 
 # ------------------------------------------------------------------ scoring
@@ -137,7 +146,7 @@ def advise(scenario: Any, *, out_dir: str | Path, levers: Sequence[str] | None =
 
     from ..experiments.cluster import DaskExecutor, SerialExecutor
     from ..experiments.runner import sweep_lock
-    from ..runner import check_seed, replicate_seeds
+    from ..runner import check_seed
 
     say = progress or (lambda message: None)
     chosen = check_levers(ADVISABLE if levers is None else levers)
@@ -166,9 +175,7 @@ def advise(scenario: Any, *, out_dir: str | Path, levers: Sequence[str] | None =
     started = time.perf_counter()
     with sweep_lock(out, "advise"):
         _check_settings(out, settings, fingerprint)
-        search_seeds = replicate_seeds(int(seed), int(replicates))
-        confirm_seeds = replicate_seeds(int(np.random.SeedSequence([int(seed), CONFIRM_STREAM])
-                                            .generate_state(1, dtype=np.uint64)[0] >> np.uint64(1)), int(confirm))
+        search_seeds, confirm_seeds, verify_seeds = stage_seeds(int(seed), int(replicates), int(confirm))
         optuna.logging.set_verbosity(optuna.logging.WARNING)
         # The folder lock (sweep_lock) is held: no other advisor can be writing this journal, so
         # a journal lock left by a killed search is stale (Optuna would wait for it, then warn).
@@ -202,7 +209,14 @@ def advise(scenario: Any, *, out_dir: str | Path, levers: Sequence[str] | None =
             candidates = [(0, apply_plan(base, current_row["values"]))]
             candidates += [(r["trial"], apply_plan(base, r["values"])) for r in front if r["trial"] != 0]
             confirmed = score_plans(executor, candidates, confirm_seeds, posterior, label="confirm")
-        advice = _tabulate(base, chosen, front, current_row, confirmed, target, budget)
+            advice = _tabulate(base, chosen, front, current_row, confirmed, target, budget)
+            picked = {p["trial"]: {k: p[k] for k in chosen} for p in (advice.best, advice.flip) if p is not None}
+            if picked:
+                say(f"advise: stating the best plan and the flip from {confirm} seeds neither the search nor the "
+                    "ranking used")
+                verified = score_plans(executor, [(t, apply_plan(base, v)) for t, v in picked.items()],
+                                       verify_seeds, posterior, label="verify")
+                _restate(advice, verified, target)
         advice.out_dir = out
         advice.meta = {**settings, "fingerprint": fingerprint, "source": source, "trials": len(rows),
                        "seconds_this_session": round(time.perf_counter() - started, 1),
@@ -211,6 +225,21 @@ def advise(scenario: Any, *, out_dir: str | Path, levers: Sequence[str] | None =
 
         write_outputs(advice, base, chosen, posterior)
     return advice
+
+
+def stage_seeds(seed: int, replicates: int, confirm: int) -> tuple[list[int], list[int], list[int]]:
+    """The seeds of the three stages: the search's, the confirmation's and the verification's.
+
+    Each stage's seeds come from its own stream of the user's seed, so no run of one stage
+    shares its seed with another's (the stated numbers are then fresh for what they state).
+    """
+    from ..runner import replicate_seeds
+
+    def stream(number: int, n: int) -> list[int]:
+        root = np.random.SeedSequence([seed, number]).generate_state(1, dtype=np.uint64)[0] >> np.uint64(1)
+        return replicate_seeds(int(root), n)
+
+    return replicate_seeds(seed, replicates), stream(CONFIRM_STREAM, confirm), stream(VERIFY_STREAM, confirm)
 
 
 def _check_number(value: Any, source: str, *, low: float, high: float | None = None, allow_none: bool = False,
@@ -341,6 +370,22 @@ def _tabulate(base: Any, levers: Sequence[str], front: list[dict[str, Any]], cur
     current = row("current", current_row)
     frame = pd.DataFrame(plans) if plans else pd.DataFrame(columns=list(current))
     verdict = current["p_success"] >= target
-    flips = [p for p in plans if (p["p_success"] >= target) != verdict and p["plan"] != "current"]
+    others = [p for p in plans if p["plan"] != "current"]
+    flips = [p for p in others if (p["p_success"] >= target) != verdict]
     flip = min(flips, key=lambda p: (p["changes"], p["cost"])) if flips else None
-    return Advice(plans=frame, current=current, flip=flip, out_dir=Path("."))
+    best = max(others, key=lambda p: (p["p_success"], -p["cost"])) if others else None
+    return Advice(plans=frame, current=current, flip=None if flip is None else dict(flip), out_dir=Path("."),
+                  best=None if best is None else dict(best))
+
+
+def _restate(advice: Advice, verified: Mapping[int, Mapping[str, float]], target: float) -> None:
+    """State the best plan and the flip from the verification runs; keep what they were chosen by."""
+    verdict = advice.current["p_success"] >= target
+    for picked in (advice.best, advice.flip):
+        if picked is None:
+            continue
+        c = verified[picked["trial"]]
+        low, high = wilson_interval(int(c["successes"]), int(c["runs"]))
+        picked.update(p_success_confirm=picked["p_success"], p_success=c["p_success"], p_success_low=low,
+                      p_success_high=high, runs=int(c["runs"]), median_active_share=c["active_share"],
+                      flips_on_fresh_seeds=(c["p_success"] >= target) != verdict)
