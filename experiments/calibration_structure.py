@@ -19,7 +19,7 @@ together.
 
 With ``--vary NAME=V1,V2,...`` (repeatable), the survey diagnosis instead: under the posterior's
 heaviest particles, simulated surveys (as calibration runs them) with one behavioural parameter
-(or the survey population's own ``firm_effort_spread``) set to each given value in turn, the
+(or the survey population's own ``firm_effort_spread`` or ``firm_effort_tail``) set to each given value in turn, the
 others at the particle's; it prints each figure's survey
 statistic (mean over ``--surveys`` surveys), the distance to the fitted targets, and the means over
 the particles. It answers whether freeing a parameter the posterior holds fixed (or letting a new
@@ -132,7 +132,7 @@ def lever_diagnosis(posterior, particles: int, surveys: int, towards: str = "pur
 
     import sim
     from sim.calibration.fit import ORGANISATIONS
-    from sim.calibration.population import DEFAULT_EFFORT_SPREAD, _preset, survey_population
+    from sim.calibration.population import DEFAULT_EFFORT_SPREAD, DEFAULT_EFFORT_TAIL, _preset, survey_population
 
     target = _preset(towards)
     variants = {name: {lever: EVERY_DEPARTMENT if lever == "waves" else getattr(target, lever) for lever in levers}
@@ -144,8 +144,9 @@ def lever_diagnosis(posterior, particles: int, surveys: int, towards: str = "pur
         behaviour = {name: float(row[name]) for name in posterior.behavioural}
         hierarchy = str(row.get("hierarchy_influence", "top_down"))
         spread = float(row.get("firm_effort_spread", DEFAULT_EFFORT_SPREAD))
+        tail = float(row.get("firm_effort_tail", DEFAULT_EFFORT_TAIL))
         for survey in range(surveys):
-            population = survey_population(ORGANISATIONS, survey, firm_effort_spread=spread)
+            population = survey_population(ORGANISATIONS, survey, firm_effort_spread=spread, firm_effort_tail=tail)
             for scenario, seed in zip(population, sim.replicate_seeds(survey, ORGANISATIONS)):
                 if scenario.name != "provide_and_pray":
                     continue
@@ -203,17 +204,6 @@ def parse_vary(text: str, option: str = "--vary") -> tuple[str, list[float]]:
     except ValidationError as error:
         refuse(option, text, f"allowed: {name}=V1,V2,... with every value {in_range} "
                              f"({error.errors()[0]['msg']})")
-    return name, numbers
-    if name not in BehaviourParameters.model_fields:
-        refuse(option, text, f"{name!r} is not a behavioural parameter; allowed: NAME=V1,V2,... (docs/levers.md, "
-                             f"group behaviour, or {', '.join(POPULATION_PARAMETERS)})")
-    try:
-        numbers = [float(v) for v in values.split(",")]
-        for v in numbers:
-            BehaviourParameters(**{name: v})
-    except ValueError as error:
-        detail = error.errors()[0]["msg"] if isinstance(error, ValidationError) else "not a number"
-        refuse(option, text, f"allowed: {name}=V1,V2,... with every value in the parameter's range ({detail})")
     return name, numbers
 
 

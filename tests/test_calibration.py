@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import math
 import os
@@ -16,6 +15,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 import sim
@@ -146,6 +147,45 @@ def test_the_fitted_spread_of_workforce_effort_sets_how_different_the_surveyed_f
         with pytest.raises(ValueError, match="firm_effort_spread"):
             survey_population(3, 1, bad)
     assert load_priors(("firm_effort_spread",)) == {"firm_effort_spread": (low, high, False)}
+
+
+def test_heavier_tails_put_a_few_firms_far_from_the_rest_and_move_nothing_else():
+    """firm_effort_tail makes the log of workforce effort a Student t (1 / tail degrees of
+    freedom): at 0 the survey is the log-normal one bit for bit; heavier tails put more firms
+    at the ends of the key's range while the middle half stays about as wide; other draws and
+    every other key stay those of the same seed; out of its range it is refused."""
+    from sim.calibration.population import POPULATION_PARAMETERS, WORKFORCE_EFFORT_RANGE
+
+    def survey(tail, n=2000):
+        return survey_population(n, seed=7, firm_effort_spread=0.3, firm_effort_tail=tail)
+
+    base = survey(0.0)
+    assert [s.to_dict() for s in base] == [s.to_dict() for s in survey_population(2000, seed=7, firm_effort_spread=0.3)]
+    logs = {tail: np.log([s.workforce_effort for s in survey(tail)]) for tail in (0.0, 0.5, 1.0)}
+    at_ends = {tail: np.mean(np.isclose(np.exp(v), WORKFORCE_EFFORT_RANGE[0])
+                             | np.isclose(np.exp(v), WORKFORCE_EFFORT_RANGE[1])) for tail, v in logs.items()}
+    assert at_ends[0.0] < 0.01 and at_ends[0.0] < at_ends[0.5] < at_ends[1.0]
+    middle = {tail: np.subtract(*np.percentile(v, [75, 25])) for tail, v in logs.items()}
+    assert middle[1.0] < 1.6 * middle[0.0]  # the bulk stays close: the tails move, not the middle
+    heavy = survey(1.0)
+    others = lambda pop: [{k: v for k, v in s.to_dict().items() if k != "workforce_effort"} for s in pop]  # noqa: E731
+    assert others(heavy) == others(base)
+    low, high, _ = POPULATION_PARAMETERS["firm_effort_tail"]
+    for bad in (low - 0.1, high + 0.1, math.nan):
+        with pytest.raises(ValueError, match="firm_effort_tail"):
+            survey_population(3, 1, firm_effort_tail=bad)
+
+
+@settings(max_examples=60, deadline=None)
+@given(spread=st.floats(0.0, 0.6), tail=st.floats(0.0, 1.0), seed=st.integers(0, 2**32 - 1))
+def test_every_survey_population_parameter_over_its_range_gives_valid_organisations(spread, tail, seed):
+    """Property: over the documented ranges of the survey population's own parameters, every
+    organisation's workforce effort is finite and inside the key's documented range."""
+    from sim.calibration.population import WORKFORCE_EFFORT_RANGE
+
+    efforts = [s.workforce_effort for s in survey_population(12, seed, firm_effort_spread=spread,
+                                                             firm_effort_tail=tail)]
+    assert all(math.isfinite(e) and WORKFORCE_EFFORT_RANGE[0] <= e <= WORKFORCE_EFFORT_RANGE[1] for e in efforts)
 
 
 def test_a_posterior_carries_the_population_spread_but_a_run_does_not_draw_it(posterior_file):
@@ -422,6 +462,7 @@ def test_a_posterior_on_few_effective_particles_is_flagged():
 @pytest.mark.parametrize("vary, needle", [
     ("firm_effort_spread=0.9", "0.0 to 0.6"),          # the survey population's own parameter, out of its prior
     ("firm_effort_spread=wide", "0.0 to 0.6"),
+    ("firm_effort_tail=2", "0.0 to 1.0"),               # the tails of that spread, out of their range
     ("posting_budget=0", "posting_budget"),             # a behavioural parameter below its documented range
     ("nonsense=1", "firm_effort_spread"),               # the refusal lists what can be varied
 ])

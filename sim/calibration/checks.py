@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 
 from ..behaviour import BehaviourParameters
-from .population import DEFAULT_EFFORT_SPREAD, POPULATION_PARAMETERS
+from .population import POPULATION_DEFAULTS, POPULATION_PARAMETERS
 from .fit import FITTED, ORGANISATIONS, calibrate, few_particles, load_priors, particle_seed, simulate_survey
 from .posterior import Posterior
 from .targets import STATISTICS, Target
@@ -137,7 +137,7 @@ def identification(posterior: Posterior, priors: Mapping[str, tuple[float, float
             ratio = (q95 - q05) / (high - low)
         rows.append({"parameter": name, "prior_low": low, "prior_high": high, "log_prior": log, "median": q50,
                      "q05": q05, "q95": q95, "width_vs_prior": ratio,
-                     "default": (DEFAULT_EFFORT_SPREAD if name == "firm_effort_spread"
+                     "default": (POPULATION_DEFAULTS[name] if name in POPULATION_DEFAULTS
                                  else BehaviourParameters.model_fields[name].default),
                      "identified": "pinned down" if ratio < PINNED else "loose"})
     return pd.DataFrame(rows)

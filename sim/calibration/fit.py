@@ -34,7 +34,7 @@ import pyabc
 
 from ..behaviour import HIERARCHY_HYPOTHESES
 from ..errors import UserInputError
-from .population import DEFAULT_EFFORT_SPREAD, POPULATION_PARAMETERS, survey_population
+from .population import DEFAULT_EFFORT_SPREAD, DEFAULT_EFFORT_TAIL, POPULATION_PARAMETERS, survey_population
 from .targets import STATISTICS, Target, distance, load_targets
 
 PRIORS_FILE = Path(__file__).resolve().parents[2] / "experiments" / "calibration" / "priors.toml"
@@ -171,7 +171,9 @@ def simulate_survey(parameters: Mapping[str, float], hierarchy: str, organisatio
 
     behaviour = {k: float(v) for k, v in parameters.items() if k not in POPULATION_PARAMETERS}
     spread = float(parameters.get("firm_effort_spread", DEFAULT_EFFORT_SPREAD))
-    population = survey_population(organisations, seed, firm_effort_spread=spread, strategy_mix=strategy_mix)
+    tail = float(parameters.get("firm_effort_tail", DEFAULT_EFFORT_TAIL))
+    population = survey_population(organisations, seed, firm_effort_spread=spread, strategy_mix=strategy_mix,
+                                   firm_effort_tail=tail)
     scenarios = [s.with_levers(**behaviour, hierarchy_influence=hierarchy) for s in population]
     seeds = sim.replicate_seeds(seed, organisations)
     results = [sim.run(s, seed=k, engine=engine) for s, k in zip(scenarios, seeds)]

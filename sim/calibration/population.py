@@ -14,7 +14,8 @@ short:
   (two-track and purpose-led stepwise), and the provide-and-pray firms gave access to part of the
   organisation (:data:`PARTIAL_ACCESS`) as the other 84% did.
 - **Organisations** differ in how much of an effort taking part is for their workforce
-  (log-normal around 1, with a spread, ``firm_effort_spread``, that the calibration fits: how
+  (log-normal around 1, or with heavier tails, ``firm_effort_tail``; with a spread,
+  ``firm_effort_spread``, that the calibration fits: how
   different the surveyed firms were is not known, and a fixed +-30% range left every
   provide-and-pray firm on the same side of the take-off point, docs/MODEL.md 9) and in
   psychological safety, over the range of the pattern-oriented first pass.
@@ -57,6 +58,13 @@ HORIZON_WEEKS = (52, 156)
 #: organisation key's documented range.
 DEFAULT_EFFORT_SPREAD = 0.17
 WORKFORCE_EFFORT_RANGE = (0.3, 3.0)
+#: How heavy the tails of that spread are: the log of workforce effort is ``firm_effort_spread``
+#: times a Student t with ``1 / firm_effort_tail`` degrees of freedom (0, the default: a normal,
+#: the log-normal above). Heavier tails put a few firms far from the rest while the bulk stays
+#: as close as before (docs/MODEL.md section 9, "What Gartner's tenth asks for").
+DEFAULT_EFFORT_TAIL = 0.0
+#: The survey population's parameters at their defaults (what a posterior that does not fit one uses).
+POPULATION_DEFAULTS = {"firm_effort_spread": DEFAULT_EFFORT_SPREAD, "firm_effort_tail": DEFAULT_EFFORT_TAIL}
 #: Psychological safety at the start (uniform), the range of the pattern-oriented first pass.
 INITIAL_SAFETY = (0.5, 0.9)
 
@@ -67,7 +75,35 @@ INITIAL_SAFETY = (0.5, 0.9)
 POPULATION_PARAMETERS: dict[str, tuple[float, float, str]] = {
     "firm_effort_spread": (0.0, 0.6, "standard deviation of the log of workforce effort across the surveyed "
                                      "organisations (how different the firms are)"),
+    "firm_effort_tail": (0.0, 1.0, "heaviness of the tails of the firms' workforce effort: 1 / degrees of freedom "
+                                   "of a Student t for its log (0: normal; 1: Cauchy, clipped to the key's range)"),
 }
+
+
+def _population_value(name: str, value: float) -> float:
+    low, high, _ = POPULATION_PARAMETERS[name]
+    number = float(value)
+    if not math.isfinite(number) or not low <= number <= high:
+        raise ValueError(f"{name}: {value!r}; allowed: {low} to {high}")
+    return number
+
+
+def _log_effort(spread: float, normal: float, tail: float, seed: int, k: int) -> float:
+    """The log of a firm's workforce effort: ``spread`` times a standard normal draw, or, with
+    ``tail`` > 0, times a Student t with ``1 / tail`` degrees of freedom.
+
+    The t's chi-square comes from its own generator per organisation, so the survey's main
+    stream (and every scenario drawn from it) is the same whatever the tail; at 0 (and below a
+    millionth, where the t is a normal) the value is the log-normal one bit for bit. A t draw
+    can be huge; the value is capped where ``exp`` stays finite (the caller clips the effort to
+    the key's range anyway).
+    """
+    if tail <= 1e-6:
+        return spread * normal
+    freedom = 1.0 / tail
+    chi2 = float(np.random.default_rng([int(seed), int(k), 0x7A11]).chisquare(freedom))
+    value = spread * (normal / math.sqrt(max(chi2, 1e-300) / freedom))
+    return math.copysign(min(abs(value), 700.0), value)
 
 
 @lru_cache(maxsize=None)
@@ -76,22 +112,22 @@ def _preset(name: str) -> Scenario:
 
 
 def survey_population(n: int, seed: int, firm_effort_spread: float = DEFAULT_EFFORT_SPREAD,
-                      strategy_mix: Mapping[str, float] | None = None) -> list[Scenario]:
+                      strategy_mix: Mapping[str, float] | None = None,
+                      firm_effort_tail: float = DEFAULT_EFFORT_TAIL) -> list[Scenario]:
     """``n`` scenarios standing for the organisations the 2012-2013 surveys measured.
 
     Each is a shipped strategy preset (its ``name`` says which) with the organisation's size,
     horizon, workforce effort and safety, and, for provide-and-pray, the part of the organisation
-    given access. ``firm_effort_spread`` is how much the firms' workforce effort differs (see
-    :data:`POPULATION_PARAMETERS`). ``strategy_mix`` (preset -> share; default
+    given access. ``firm_effort_spread`` is how much the firms' workforce effort differs and
+    ``firm_effort_tail`` how heavy the tails of that spread are (see :data:`POPULATION_PARAMETERS`;
+    at 0, the default, the same scenarios as before it existed). ``strategy_mix`` (preset -> share; default
     :data:`STRATEGY_MIX`) is for checking how much an answer rests on the assumed mix. The same
     arguments give the same scenarios.
     """
     if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
         raise ValueError(f"n: {n!r} organisations; allowed: an integer >= 1")
-    low, high, _ = POPULATION_PARAMETERS["firm_effort_spread"]
-    spread = float(firm_effort_spread)
-    if not math.isfinite(spread) or not low <= spread <= high:
-        raise ValueError(f"firm_effort_spread: {firm_effort_spread!r}; allowed: {low} to {high}")
+    spread = _population_value("firm_effort_spread", firm_effort_spread)
+    tail = _population_value("firm_effort_tail", firm_effort_tail)
     rng = np.random.default_rng([int(seed), 0x5A27E7])
     mix = dict(STRATEGY_MIX if strategy_mix is None else strategy_mix)
     if not mix or any(not (isinstance(v, (int, float)) and math.isfinite(v) and v >= 0) for v in mix.values()) \
@@ -110,7 +146,8 @@ def survey_population(n: int, seed: int, firm_effort_spread: float = DEFAULT_EFF
             "departments": int(min(10, max(3, round(employees / EMPLOYEES_PER_DEPARTMENT)))),
             "customers": CUSTOMERS_PER_EMPLOYEE * employees,
             "weeks": weeks,
-            "workforce_effort": float(np.clip(math.exp(spread * rng.standard_normal()), *WORKFORCE_EFFORT_RANGE)),
+            "workforce_effort": float(np.clip(math.exp(_log_effort(spread, rng.standard_normal(), tail, seed, k)),
+                                              *WORKFORCE_EFFORT_RANGE)),
             "initial_safety": float(rng.uniform(*INITIAL_SAFETY)),
         }
         share = float(rng.uniform(*PARTIAL_ACCESS))  # drawn for every organisation: the stream stays aligned
