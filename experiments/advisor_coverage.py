@@ -1,7 +1,8 @@
 """How often the advisor's stated interval for its top plan covers that plan's P(success).
 
-On the AUCS department (the acceptance run's request: provide-and-pray, five levers with the
-rollout, 32 trials of 8 replicates, 60 confirmation seeds), calibrated, for ten request seeds:
+On the AUCS department (the acceptance run's search: provide-and-pray, five levers with the
+rollout, 32 trials of 8 replicates; 60 confirmation seeds, as the test suite's check, where the
+acceptance run has 100), calibrated, for ten request seeds:
 the top plan's P(success) as the confirmation ranked it and as the advisor states it (from its
 verification seeds), against that plan's rate on 1,000 fresh calibrated seeds no stage used.
 The test suite runs the same check (tests/test_advisor.py); this prints and stores each request.
@@ -23,7 +24,6 @@ import pandas as pd  # noqa: E402
 
 import sim  # noqa: E402
 from sim.advisor import advise  # noqa: E402
-from sim.report import wilson_interval  # noqa: E402
 from sim.scenario import load_scenario  # noqa: E402
 
 LEVERS = ("purpose_strength", "leader_participation", "posting_friction", "open_by_default", "rollout")
@@ -54,7 +54,8 @@ def main() -> None:
             fresh = [sim.run(plan, seed=s, calibrated=calibrated).summary["success"]
                      for s in sim.replicate_seeds(424_242 + k, args.fresh)]
             rate = sum(bool(x) for x in fresh) / len(fresh)
-            confirm_low, confirm_high = wilson_interval(round(top["p_success_confirm"] * top["runs"]), top["runs"])
+            ranked = advice.plans.set_index("plan").loc[top["plan"]]  # the confirmation's own row
+            confirm_low, confirm_high = float(ranked["p_success_low"]), float(ranked["p_success_high"])
             row = {"request_seed": 2026 + k, "plan": top["plan"], "posterior": advice.meta["posterior"],
                    "confirmed": top["p_success_confirm"], "confirmed_low": confirm_low, "confirmed_high": confirm_high,
                    "stated": top["p_success"], "stated_low": top["p_success_low"], "stated_high": top["p_success_high"],
@@ -65,7 +66,9 @@ def main() -> None:
             print(f"request {2026 + k}: {top['plan']} ranked at {row['confirmed']:.2f}, stated {row['stated']:.2f} "
                   f"[{row['stated_low']:.2f}, {row['stated_high']:.2f}], fresh {rate:.3f} -> "
                   f"{'covered' if row['stated_covers'] else 'MISSED'}", flush=True)
-    frame = pd.DataFrame(rows)
+    frame = pd.DataFrame(rows, columns=["request_seed", "plan", "posterior", "confirmed", "confirmed_low",
+                                        "confirmed_high", "stated", "stated_low", "stated_high", "fresh_rate",
+                                        "fresh_runs", "stated_covers", "confirmed_covers"])
     checked = frame.dropna(subset=["plan"])
     args.out.parent.mkdir(parents=True, exist_ok=True)
     frame.to_csv(args.out, index=False)

@@ -132,7 +132,7 @@ def lever_diagnosis(posterior, particles: int, surveys: int, towards: str = "pur
 
     import sim
     from sim.calibration.fit import ORGANISATIONS
-    from sim.calibration.population import DEFAULT_EFFORT_SPREAD, DEFAULT_EFFORT_TAIL, _preset, survey_population
+    from sim.calibration.population import POPULATION_DEFAULTS, _preset, survey_population
 
     target = _preset(towards)
     variants = {name: {lever: EVERY_DEPARTMENT if lever == "waves" else getattr(target, lever) for lever in levers}
@@ -143,10 +143,9 @@ def lever_diagnosis(posterior, particles: int, surveys: int, towards: str = "pur
         row = posterior.particles.iloc[int(index)]
         behaviour = {name: float(row[name]) for name in posterior.behavioural}
         hierarchy = str(row.get("hierarchy_influence", "top_down"))
-        spread = float(row.get("firm_effort_spread", DEFAULT_EFFORT_SPREAD))
-        tail = float(row.get("firm_effort_tail", DEFAULT_EFFORT_TAIL))
+        firms = {name: float(row.get(name, default)) for name, default in POPULATION_DEFAULTS.items()}
         for survey in range(surveys):
-            population = survey_population(ORGANISATIONS, survey, firm_effort_spread=spread, firm_effort_tail=tail)
+            population = survey_population(ORGANISATIONS, survey, **firms)
             for scenario, seed in zip(population, sim.replicate_seeds(survey, ORGANISATIONS)):
                 if scenario.name != "provide_and_pray":
                     continue

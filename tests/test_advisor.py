@@ -18,6 +18,7 @@ from typer.testing import CliRunner
 import sim
 from sim.advisor import COSTS, advise, plan_cost
 from sim.advisor.levers import ADVISABLE, LEADER_TIME, apply_plan, formal_leaders
+from sim.advisor.report import NO_BETTER_PLAN
 from sim.advisor.search import stage_seeds
 from sim.cli import app
 from tests.conftest import one_line_error
@@ -114,39 +115,66 @@ def test_advise_writes_pareto_plans_with_fresh_seed_intervals(advice):
     assert result.current["plan"] == "current" and result.current["cost"] == 0.0
 
 
-def test_the_recommended_plan_rerun_independently_lands_in_its_interval(advice):
-    """No winner's curse: the top plan's P(success), run again on seeds neither the search nor the
-    confirmation nor the verification used, falls inside the interval the advisor states."""
-    _, out = advice
-    top = json.loads((out / "advice.json").read_text())["best"]
-    scenario = load_scenario(out / "plans" / f"{top['plan']}.toml")
-    runs = [sim.run(scenario, seed=s).summary["success"] for s in sim.replicate_seeds(987_654, 40)]
-    rate = sum(bool(r) for r in runs) / len(runs)
-    assert top["p_success_low"] <= rate <= top["p_success_high"], (rate, top)
-
-
-def test_the_best_plan_and_the_flip_are_stated_from_seeds_no_earlier_stage_saw(advice):
-    """The best plan and the flip are picked by their confirmation estimates, so what the advisor
-    states for them is recounted on a third set of seeds: the runs are those seeds' and no others'."""
+def test_a_best_plan_is_named_only_when_it_beats_the_current_one(advice):
+    """The advisor recommends a best plan only if one beats the current plan on the confirmation
+    seeds; otherwise it says so (the small request here finds none: every plan, the current one
+    included, at the same P(success) on its fresh seeds). Whether a named best plan's interval
+    covers its P(success) is the AUCS test's job (below)."""
     result, out = advice
+    plans = pd.read_csv(out / "plans.csv")
+    others = plans[plans["plan"] != "current"]
+    better = others[others["p_success"] > result.current["p_success"]]
+    assert (result.best is None) == better.empty
+    page = (out / "report.html").read_text()
+    if result.best is None:
+        assert NO_BETTER_PLAN in page and json.loads((out / "advice.json").read_text())["best"] is None
+    else:
+        assert result.best["plan"] == better.sort_values(["p_success", "cost"], ascending=[False, True])["plan"].iloc[0]
+        assert f"Best plan found: {result.best['plan']}" in page
+
+
+def test_the_best_plan_and_the_flip_are_stated_from_seeds_no_earlier_stage_saw(tmp_path, monkeypatch):
+    """The best plan and the flip are picked by their confirmation estimates, so what the advisor
+    states for them is recounted on a third set of seeds: exactly those seeds, for exactly those
+    two plans, and the stated numbers are those seeds' runs (AUCS, calibrated: plans that succeed
+    sometimes, and a target between the current plan and the best, so there is a flip)."""
+    import sim.advisor.search as search
+
+    calls = []
+    original = search.score_plans
+
+    def spy(executor, plans, seeds, posterior, label="plan"):
+        calls.append((label, [key for key, _ in plans], list(seeds)))
+        return original(executor, plans, seeds, posterior, label=label)
+
+    monkeypatch.setattr(search, "score_plans", spy)
+    current = load_scenario("provide_and_pray", organisation="aucs", customers=600)
+    out = tmp_path / "aucs"
+    result = advise(current, out_dir=out, levers=("purpose_strength", "leader_participation", "posting_friction",
+                                                  "open_by_default", "rollout"),
+                    trials=32, replicates=8, confirm=60, calibrated=True, seed=2026, workers=0, target=0.1)
+    search_seeds, confirm, verify = stage_seeds(2026, 8, 60)
+    assert not (set(search_seeds) & set(confirm)) and not (set(search_seeds) | set(confirm)) & set(verify)
+    best, flip = result.best, result.flip
+    assert best is not None and flip is not None, (best, flip)
+    verifying = [c for c in calls if c[0] == "verify"]
+    assert len(verifying) == 1 and verifying[0][2] == verify
+    assert sorted(verifying[0][1]) == sorted({best["trial"], flip["trial"]})
+    assert [c[2] for c in calls if c[0] == "confirm"] == [confirm]
     plans = pd.read_csv(out / "plans.csv").set_index("plan")
-    search, confirm, verify = stage_seeds(REQUEST["seed"], REQUEST["replicates"], REQUEST["confirm"])
-    assert not (set(search) & set(confirm)) and not (set(search) | set(confirm)) & set(verify)
-    assert len(set(verify)) == REQUEST["confirm"]
-    best = result.best
     ranked = plans.drop(index="current", errors="ignore").sort_values(["p_success", "cost"], ascending=[False, True])
     assert best["plan"] == ranked.index[0] and best["p_success_confirm"] == ranked["p_success"].iloc[0]
     scenario = load_scenario(out / "plans" / f"{best['plan']}.toml")
-    successes = sum(bool(sim.run(scenario, seed=s).summary["success"]) for s in verify)
-    assert best["runs"] == REQUEST["confirm"] and best["p_success"] == successes / len(verify)
+    successes = sum(bool(sim.run(scenario, seed=s, calibrated=True).summary["success"]) for s in verify)
+    assert 0 < successes < len(verify)  # a plan that sometimes succeeds: the count says something
+    assert best["runs"] == len(verify) and best["p_success"] == successes / len(verify)
     assert (best["p_success_low"], best["p_success_high"]) == pytest.approx(wilson_interval(successes, len(verify)))
+    assert flip["p_success_confirm"] == plans.loc[flip["plan"], "p_success"] and flip["runs"] == len(verify)
+    reached = result.current["p_success"] >= 0.1
+    assert flip["flips_on_fresh_seeds"] == ((flip["p_success"] >= 0.1) != reached)
+    assert "flips_on_fresh_seeds" not in best or best is flip
     stored = json.loads((out / "advice.json").read_text())
-    assert stored["best"]["p_success"] == best["p_success"]
-    if result.flip is not None:
-        flip = result.flip
-        assert flip["p_success_confirm"] == plans.loc[flip["plan"], "p_success"] and flip["runs"] == len(verify)
-        reached = result.current["p_success"] >= REQUEST["target"]
-        assert flip["flips_on_fresh_seeds"] == ((flip["p_success"] >= REQUEST["target"]) != reached)
+    assert stored["best"]["p_success"] == best["p_success"] and stored["flip"]["p_success"] == flip["p_success"]
     assert f"Best plan found: {best['plan']}, P(success)" in (out / "report.html").read_text()
 
 
@@ -227,10 +255,12 @@ def test_advise_on_the_real_department_under_the_posterior_is_honest_on_fresh_se
     # the third and fourth posteriors, and the check then said nothing.
     # Why ten requests and 1,000 fresh runs: one request against 100 fresh runs compares two noisy
     # estimates, and an honest 95% interval from 60 runs misses a 100-run rate about one time in
-    # eight; a single request, however honest, fails one time in twenty. Honest 95% intervals miss
-    # the truth in 3 or more of 10 independent requests with probability 0.012 (fewer requests
-    # checked, less); intervals biased by the winner's curse (the best of a front quoted from the
-    # estimates that ranked it) miss more. Some requests find no plan but the current one.
+    # eight; a single request, however honest, fails one time in twenty. Honest 60-run Wilson
+    # intervals miss a 1,000-run rate about 6% of the time, so 3 or more misses in 10 requests has
+    # probability about 0.02 (fewer requests checked, less). Some requests find no plan but the
+    # current one. This is a check of the stated intervals as a whole; that the stated numbers
+    # come from the verification seeds is the spy test's (above): on this department the fronts
+    # hold one to three plans, and the confirmation intervals pass this check as well.
     current = load_scenario("provide_and_pray", organisation="aucs", customers=600)
     checked, covered, informative = 0, 0, 0
     for k in range(10):

@@ -31,7 +31,7 @@ from dashboard import calibration, compute, controls, scenarios, ui
 from dashboard import organisation as orgs
 from sim.advisor import ADVISABLE, Advice, advise
 from sim.advisor.levers import ROLLOUTS
-from sim.advisor.report import PLAN_COLUMNS, changes_frame, front_figure, stated
+from sim.advisor.report import NO_LONGER_FLIPS, PLAN_COLUMNS, changes_frame, front_figure, stated
 from sim.advisor.search import MAX_PLANS
 from sim.errors import UserInputError
 from sim.experiments.cluster import SweepAborted
@@ -339,7 +339,7 @@ def verdict(advice: Advice) -> None:
     text = (f"Smallest change that flips the verdict: **{flip['plan']}** ({flip['changes']} lever(s) moved, cost "
             f"{flip['cost']:.1f} employee-weeks): {stated(flip, named=False)}.")
     if not flip.get("flips_on_fresh_seeds", True):
-        text += " On those seeds it no longer flips the verdict: the flip may be luck of the confirmation seeds."
+        text += " " + NO_LONGER_FLIPS
     (st.success if not meets else st.warning)(text, icon=":material/swap_vert:")
     moved = changes(advice)
     st.dataframe(moved[moved["plan"] == flip["plan"]].drop(columns="plan"), hide_index=True, key="ad_flip_table")

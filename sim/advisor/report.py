@@ -54,6 +54,12 @@ def front_figure(advice: Any) -> go.Figure:
     return fig
 
 
+#: Said when the flip, picked on the confirmation seeds, does not flip the verdict on the verification seeds.
+NO_LONGER_FLIPS = "On those seeds it no longer flips the verdict: the flip may be luck of the confirmation seeds."
+#: Said when no plan beats the current one on the confirmation seeds.
+NO_BETTER_PLAN = "No plan found beats your current one on the fresh seeds."
+
+
 def stated(picked: dict[str, Any], named: bool = True) -> str:
     """A chosen plan's P(success) as the advisor states it: from the verification seeds, with the
     confirmation estimate it was chosen by (which the winner's curse biases upwards)."""
@@ -77,14 +83,15 @@ def report_html(advice: Any, levers: Sequence[str], posterior: Any) -> str:
     if best is not None:
         lines.append(_note(f"Best plan found: {stated(best)} (cost {best['cost']:.1f}; changes "
                            f"{best['changed_levers'] or 'none'})."))
+    else:
+        lines.append(_note(NO_BETTER_PLAN))
     flip = advice.flip
     if flip is None:
         lines.append(_note("No plan found flips that verdict within the levers and budget allowed."))
     else:
         moved = changes_frame(advice, levers)
         moved = moved[moved["plan"] == flip["plan"]]
-        still = ("" if flip["flips_on_fresh_seeds"] else
-                 " On those seeds it no longer flips the verdict: the flip may be luck of the confirmation seeds.")
+        still = "" if flip["flips_on_fresh_seeds"] else " " + NO_LONGER_FLIPS
         lines.append(_note(f"Smallest change that flips the verdict: {stated(flip)} ({flip['changes']} lever(s), cost "
                            f"{flip['cost']:.1f}).{still}"))
         lines.append(_table_html(moved.drop(columns="plan")))
@@ -127,7 +134,8 @@ def write_outputs(advice: Any, base: Any, levers: Sequence[str], posterior: Any)
     for plan in plans.to_dict("records"):
         scenario = apply_plan(base, {k: plan[k] for k in levers}).with_levers(
             name=f"{base.name}-{plan['plan']}",
-            description=f"socialsim advise: {plan['plan']} for {base.name} (P(success) {plan['p_success']:.0%}, "
+            description=f"socialsim advise: {plan['plan']} for {base.name} (P(success) {plan['p_success']:.0%} on the "
+                        f"confirmation seeds, "
                         f"cost {plan['cost']:.1f} employee-weeks; changes: {plan['changed_levers'] or 'none'})")
         (staging / f"{plan['plan']}.toml").write_text(to_toml(scenario), encoding="utf-8")
     summary = {**advice.meta, "current": advice.current, "best": advice.best, "flip": advice.flip,

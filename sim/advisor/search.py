@@ -230,8 +230,9 @@ def advise(scenario: Any, *, out_dir: str | Path, levers: Sequence[str] | None =
 def stage_seeds(seed: int, replicates: int, confirm: int) -> tuple[list[int], list[int], list[int]]:
     """The seeds of the three stages: the search's, the confirmation's and the verification's.
 
-    Each stage's seeds come from its own stream of the user's seed, so no run of one stage
-    shares its seed with another's (the stated numbers are then fresh for what they state).
+    Each stage's seeds come from its own stream of the user's seed (63-bit seeds from separate
+    ``SeedSequence`` entropy), so runs of different stages share a seed only with a vanishing
+    probability: the stated numbers are fresh for what they state.
     """
     from ..runner import replicate_seeds
 
@@ -374,12 +375,19 @@ def _tabulate(base: Any, levers: Sequence[str], front: list[dict[str, Any]], cur
     flips = [p for p in others if (p["p_success"] >= target) != verdict]
     flip = min(flips, key=lambda p: (p["changes"], p["cost"])) if flips else None
     best = max(others, key=lambda p: (p["p_success"], -p["cost"])) if others else None
+    if best is not None and best["p_success"] <= current["p_success"]:
+        best = None  # no plan beats the current one on the confirmation seeds: nothing to recommend
+    # copies: when the best plan is also the flip, each is restated on its own (see _restate)
     return Advice(plans=frame, current=current, flip=None if flip is None else dict(flip), out_dir=Path("."),
                   best=None if best is None else dict(best))
 
 
 def _restate(advice: Advice, verified: Mapping[int, Mapping[str, float]], target: float) -> None:
-    """State the best plan and the flip from the verification runs; keep what they were chosen by."""
+    """State the best plan and the flip from the verification runs; keep what they were chosen by.
+
+    ``advice.best`` and ``advice.flip`` are separate dicts (:func:`_tabulate` copies them), so a plan
+    that is both is restated twice from its own confirmation value, never from the other's update.
+    """
     verdict = advice.current["p_success"] >= target
     for picked in (advice.best, advice.flip):
         if picked is None:
@@ -387,5 +395,6 @@ def _restate(advice: Advice, verified: Mapping[int, Mapping[str, float]], target
         c = verified[picked["trial"]]
         low, high = wilson_interval(int(c["successes"]), int(c["runs"]))
         picked.update(p_success_confirm=picked["p_success"], p_success=c["p_success"], p_success_low=low,
-                      p_success_high=high, runs=int(c["runs"]), median_active_share=c["active_share"],
-                      flips_on_fresh_seeds=(c["p_success"] >= target) != verdict)
+                      p_success_high=high, runs=int(c["runs"]), median_active_share=c["active_share"])
+    if advice.flip is not None:
+        advice.flip["flips_on_fresh_seeds"] = (advice.flip["p_success"] >= target) != verdict

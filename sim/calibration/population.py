@@ -59,9 +59,10 @@ HORIZON_WEEKS = (52, 156)
 DEFAULT_EFFORT_SPREAD = 0.17
 WORKFORCE_EFFORT_RANGE = (0.3, 3.0)
 #: How heavy the tails of that spread are: the log of workforce effort is ``firm_effort_spread``
-#: times a Student t with ``1 / firm_effort_tail`` degrees of freedom (0, the default: a normal,
-#: the log-normal above). Heavier tails put a few firms far from the rest while the bulk stays
-#: as close as before (docs/MODEL.md section 9, "What Gartner's tenth asks for").
+#: times a Student t with ``1 / firm_effort_tail`` degrees of freedom, scaled to the normal's
+#: quartiles (0, the default: a normal, the log-normal above). Heavier tails put a few firms far
+#: from the rest while the middle half stays as wide (docs/MODEL.md section 9, "What Gartner's
+#: tenth asks for").
 DEFAULT_EFFORT_TAIL = 0.0
 #: The survey population's parameters at their defaults (what a posterior that does not fit one uses).
 POPULATION_DEFAULTS = {"firm_effort_spread": DEFAULT_EFFORT_SPREAD, "firm_effort_tail": DEFAULT_EFFORT_TAIL}
@@ -76,7 +77,8 @@ POPULATION_PARAMETERS: dict[str, tuple[float, float, str]] = {
     "firm_effort_spread": (0.0, 0.6, "standard deviation of the log of workforce effort across the surveyed "
                                      "organisations (how different the firms are)"),
     "firm_effort_tail": (0.0, 1.0, "heaviness of the tails of the firms' workforce effort: 1 / degrees of freedom "
-                                   "of a Student t for its log (0: normal; 1: Cauchy, clipped to the key's range)"),
+                                   "of a Student t for its log, with the normal's quartiles (0: normal; 1: Cauchy, "
+                                   "clipped to the key's range)"),
 }
 
 
@@ -88,9 +90,14 @@ def _population_value(name: str, value: float) -> float:
     return number
 
 
+#: The upper quartile of a standard normal (the t draws are scaled to share it).
+_NORMAL_QUARTILE = 0.6744897501960817
+
+
 def _log_effort(spread: float, normal: float, tail: float, seed: int, k: int) -> float:
     """The log of a firm's workforce effort: ``spread`` times a standard normal draw, or, with
-    ``tail`` > 0, times a Student t with ``1 / tail`` degrees of freedom.
+    ``tail`` > 0, times a Student t with ``1 / tail`` degrees of freedom scaled so its quartiles
+    are the normal's: the middle half of the firms stays as wide, only the tails grow.
 
     The t's chi-square comes from its own generator per organisation, so the survey's main
     stream (and every scenario drawn from it) is the same whatever the tail; at 0 (and below a
@@ -100,9 +107,12 @@ def _log_effort(spread: float, normal: float, tail: float, seed: int, k: int) ->
     """
     if tail <= 1e-6:
         return spread * normal
+    from scipy.special import stdtrit
+
     freedom = 1.0 / tail
     chi2 = float(np.random.default_rng([int(seed), int(k), 0x7A11]).chisquare(freedom))
-    value = spread * (normal / math.sqrt(max(chi2, 1e-300) / freedom))
+    quartiles = _NORMAL_QUARTILE / float(stdtrit(freedom, 0.75))
+    value = spread * quartiles * (normal / math.sqrt(max(chi2, 1e-300) / freedom))
     return math.copysign(min(abs(value), 700.0), value)
 
 

@@ -1,5 +1,5 @@
 """``python -m sim.cli``: the command line (as the ``socialsim`` console script)."""
 
-from . import app
+from .common import app
 
 app()

@@ -10,7 +10,8 @@ import typer
 
 from .. import startup
 from ..startup import COMPILE_MESSAGE
-from .app import _fail, command
+from .common import _fail, command
+
 
 def _dashboard_app() -> Path:
     """The dashboard's ``app.py``: beside ``sim/`` in a source tree, else the installed ``dashboard``

@@ -10,7 +10,7 @@ import typer
 
 from ..errors import UserInputError, printable
 from ..startup import MAX_SEED
-from .app import (
+from .common import (
     CalibratedOption,
     OrganisationOption,
     PopulationOption,
@@ -249,7 +249,7 @@ def advise_command(
     resumes the search.
     """
     from ..advisor import advise
-    from ..advisor.report import stated
+    from ..advisor.report import NO_BETTER_PLAN, NO_LONGER_FLIPS, stated
 
     base = build_scenario(scenario, population=population and population.value, weeks=weeks, sets=set_,
                           organisation=organisation, ties=ties)
@@ -275,9 +275,13 @@ def advise_command(
                    f"{plan['p_success_high']:.0%}], cost {plan['cost']:.1f}; changes {plan['changed_levers'] or 'none'}")
     if advice.best is not None:
         typer.echo(f"best plan found: {stated(advice.best)}")
+    else:
+        typer.echo(f"{NO_BETTER_PLAN}")
     if advice.flip is not None:
         typer.echo(f"smallest change that flips the verdict: {stated(advice.flip)}; changes "
                    f"{advice.flip['changed_levers']}")
+        if not advice.flip["flips_on_fresh_seeds"]:
+            typer.echo(f"  {NO_LONGER_FLIPS}")
     else:
         typer.echo("no plan found flips the verdict within the levers and budget allowed")
     typer.echo(f"wrote {printable(str(out_dir / 'plans.csv'))}, {printable(str(out_dir / 'report.html'))}")

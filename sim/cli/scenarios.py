@@ -10,7 +10,7 @@ import typer
 
 from ..errors import printable
 from ..startup import MAX_SEED
-from .app import (
+from .common import (
     CalibratedOption,
     Engine,
     EngineOption,

@@ -9,7 +9,7 @@ import typer
 from ..errors import UserInputError
 from .. import startup
 from ..startup import COMPILE_MESSAGE
-from .app import _kernel_cache_path, _stdout, command, compile_simulation
+from .common import _kernel_cache_path, _stdout, command, compile_simulation
 
 @command("bench")
 def bench_command(

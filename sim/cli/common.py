@@ -27,7 +27,7 @@ from ..startup import COMPILE_MESSAGE, POPULATIONS, version
 if TYPE_CHECKING:
     from rich.console import Console
     from rich.progress import Progress
-    
+
     from ..scenario import Scenario
 
 
