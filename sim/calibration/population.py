@@ -94,7 +94,17 @@ def _population_value(name: str, value: float) -> float:
 _NORMAL_QUARTILE = 0.6744897501960817
 
 
-def _log_effort(spread: float, normal: float, tail: float, seed: int, k: int) -> float:
+def _t_scale(tail: float) -> float:
+    """What a Student t with ``1 / tail`` degrees of freedom is multiplied by to share the normal's
+    quartiles (computed once per survey, not per firm)."""
+    if tail <= 1e-6:
+        return 1.0
+    from scipy.special import stdtrit
+
+    return _NORMAL_QUARTILE / float(stdtrit(1.0 / tail, 0.75))
+
+
+def _log_effort(spread: float, normal: float, tail: float, scale: float, seed: int, k: int) -> float:
     """The log of a firm's workforce effort: ``spread`` times a standard normal draw, or, with
     ``tail`` > 0, times a Student t with ``1 / tail`` degrees of freedom scaled so its quartiles
     are the normal's: the middle half of the firms stays as wide, only the tails grow.
@@ -107,12 +117,9 @@ def _log_effort(spread: float, normal: float, tail: float, seed: int, k: int) ->
     """
     if tail <= 1e-6:
         return spread * normal
-    from scipy.special import stdtrit
-
     freedom = 1.0 / tail
     chi2 = float(np.random.default_rng([int(seed), int(k), 0x7A11]).chisquare(freedom))
-    quartiles = _NORMAL_QUARTILE / float(stdtrit(freedom, 0.75))
-    value = spread * quartiles * (normal / math.sqrt(max(chi2, 1e-300) / freedom))
+    value = spread * scale * (normal / math.sqrt(max(chi2, 1e-300) / freedom))
     return math.copysign(min(abs(value), 700.0), value)
 
 
@@ -138,6 +145,7 @@ def survey_population(n: int, seed: int, firm_effort_spread: float = DEFAULT_EFF
         raise ValueError(f"n: {n!r} organisations; allowed: an integer >= 1")
     spread = _population_value("firm_effort_spread", firm_effort_spread)
     tail = _population_value("firm_effort_tail", firm_effort_tail)
+    scale = _t_scale(tail)
     rng = np.random.default_rng([int(seed), 0x5A27E7])
     mix = dict(STRATEGY_MIX if strategy_mix is None else strategy_mix)
     if not mix or any(not (isinstance(v, (int, float)) and math.isfinite(v) and v >= 0) for v in mix.values()) \
@@ -156,7 +164,7 @@ def survey_population(n: int, seed: int, firm_effort_spread: float = DEFAULT_EFF
             "departments": int(min(10, max(3, round(employees / EMPLOYEES_PER_DEPARTMENT)))),
             "customers": CUSTOMERS_PER_EMPLOYEE * employees,
             "weeks": weeks,
-            "workforce_effort": float(np.clip(math.exp(_log_effort(spread, rng.standard_normal(), tail, seed, k)),
+            "workforce_effort": float(np.clip(math.exp(_log_effort(spread, rng.standard_normal(), tail, scale, seed, k)),
                                               *WORKFORCE_EFFORT_RANGE)),
             "initial_safety": float(rng.uniform(*INITIAL_SAFETY)),
         }
